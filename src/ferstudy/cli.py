@@ -1,0 +1,78 @@
+"""``ferstudy``: every stage of the workflow as a command, for use outside Snakemake.
+
+Each subcommand lives in the stage's own module as two functions, ``add_arguments(parser)``
+and ``run(args)``, and is listed in COMMANDS; modules load only when their command runs.
+All commands take ``--config`` (default config.yaml) and ``--set key.path=value`` overrides.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Any
+
+import yaml
+
+# name -> (module providing add_arguments/run, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check-config": ("ferstudy.cli", "validate a config and print it resolved (with defaults)"),
+    "register": ("ferstudy.datasets.cli", "register a dataset: manifest, folds, rejections"),
+}
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["a.b=1", "c=[x, y]"]`` -> ``{"a": {"b": 1}, "c": ["x", "y"]}`` (values read as YAML)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"ferstudy: --set expects key.path=value, got {item!r}")
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = yaml.safe_load(value)
+    return out
+
+
+def load_config(args: argparse.Namespace) -> dict[str, Any]:
+    from ferstudy import config as fcfg
+
+    return fcfg.resolve(args.config, parse_overrides(args.set))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> None:
+    print(yaml.safe_dump(load_config(args), sort_keys=False), end="")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ferstudy", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--config", default="config.yaml", help="study config (default: %(default)s)")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. --set datasets.ckplus.root=/data/CK+")
+        p.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ferstudy.config import ConfigError
+
+    args = build_parser().parse_args(argv)
+    try:
+        importlib.import_module(args._module).run(args)
+    except (ConfigError, FileNotFoundError, ValueError, RuntimeError) as err:
+        print(f"ferstudy {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Config as validated data: load YAML, check it against the JSON schema, fill defaults.
+
+The schema (``workflow/schemas/config.schema.yaml``) marks registry-backed fields with
+``x-registry: <family>``; we turn those into ``enum`` lists from the live registries, so the
+allowed names in error messages are always the ones the code can actually run.
+Unknown keys fail loudly (every object in the schema has ``additionalProperties: false``).
+"""
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+MERGED_RE = re.compile(r"^merged-([a-z0-9_]+(?:\+[a-z0-9_]+)+)$")
+
+
+class ConfigError(ValueError):
+    """A config problem, with the offending key path in the message."""
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    return data or {}
+
+
+def registry_enums() -> dict[str, list[str]]:
+    from ferstudy.registries import REGISTRIES
+
+    return {family: reg.names() for family, reg in REGISTRIES.items()}
+
+
+def load_schema(schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
+    """The schema with ``x-include: file`` (a stage's own section, same folder) expanded and
+    ``x-registry: family`` turned into the registry's names."""
+    schema_path = Path(schema_path)
+    schema = load_yaml(schema_path)
+    enums = registry_enums()
+
+    def inject(node: Any) -> None:
+        if isinstance(node, dict):
+            include = node.pop("x-include", None)
+            if include is not None:
+                node.update(load_yaml(schema_path.parent / include))
+            family = node.pop("x-registry", None)
+            if family is not None:
+                node["enum"] = enums[family]
+            for value in node.values():
+                inject(value)
+        elif isinstance(node, list):
+            for value in node:
+                inject(value)
+
+    inject(schema)
+    return schema
+
+
+def _key_path(error: Any) -> str:
+    parts: list[str] = []
+    for p in error.absolute_path:
+        parts.append(f"[{p}]" if isinstance(p, int) else (("." if parts else "") + str(p)))
+    return "".join(parts) or "<top level>"
+
+
+def _message(error: Any) -> str:
+    where = _key_path(error)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return (
+            f"config key '{where}': unknown key(s) {', '.join(map(repr, extra))}; "
+            f"allowed: {', '.join(allowed)}"
+        )
+    if error.validator == "enum":
+        return (
+            f"config key '{where}': {error.instance!r} is not allowed; "
+            f"allowed values: {', '.join(map(str, error.validator_value))}"
+        )
+    return f"config key '{where}': {error.message}"
+
+
+def _fill_defaults(node: Any, schema: dict[str, Any]) -> None:
+    if not isinstance(node, dict):
+        return
+    for key, sub in schema.get("properties", {}).items():
+        if key not in node and "default" in sub:
+            node[key] = copy.deepcopy(sub["default"])
+        if key in node:
+            _fill_defaults(node[key], sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, value in node.items():
+            if key not in schema.get("properties", {}):
+                _fill_defaults(value, extra)
+
+
+def validate(config: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Validate ``config`` in place (defaults filled) and return it; raise ConfigError.
+
+    All schema errors are reported together, one line each, so a user fixes them in one go.
+    """
+    import jsonschema
+
+    schema = schema or load_schema()
+    _fill_defaults(config, schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(_message(e) for e in errors))
+    _check_cross_references(config)
+    return config
+
+
+def _check_cross_references(config: dict[str, Any]) -> None:
+    """Checks a schema cannot express: names that must refer to other parts of the config."""
+    from ferstudy.datasets import DATASETS
+
+    declared = config.get("datasets", {})
+    for name, entry in declared.items():
+        adapter = entry.get("adapter", name)
+        if adapter not in DATASETS:
+            raise ConfigError(
+                f"config key 'datasets.{name}.adapter': unknown adapter {adapter!r} "
+                f"(defaults to the dataset's name); allowed: {', '.join(DATASETS.names())}"
+            )
+        adapter_cls = DATASETS.get(adapter)
+        unknown = sorted(set(entry.get("options", {})) - set(adapter_cls.OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"config key 'datasets.{name}.options': unknown option(s) "
+                f"{', '.join(map(repr, unknown))} for adapter {adapter!r}; "
+                f"allowed: {', '.join(sorted(adapter_cls.OPTIONS)) or '(none)'}"
+            )
+    for i, name in enumerate(config.get("study", {}).get("datasets", [])):
+        for member in dataset_members(name):
+            if member not in declared:
+                raise ConfigError(
+                    f"config key 'study.datasets[{i}]': {name!r} uses dataset {member!r}, "
+                    f"which is not declared under 'datasets'; declared: {', '.join(declared)}"
+                )
+
+
+def dataset_members(name: str) -> list[str]:
+    """``merged-ckplus+mug`` -> ``['ckplus', 'mug']``; a plain name -> ``[name]``."""
+    match = MERGED_RE.match(name)
+    return match.group(1).split("+") if match else [name]
+
+
+def is_merged(name: str) -> bool:
+    return MERGED_RE.match(name) is not None
+
+
+def resolve(path: str | Path, *overrides: dict[str, Any]) -> dict[str, Any]:
+    """Load a config file, deep-merge overrides (as ``--config`` does), validate."""
+    config = load_yaml(path)
+    for extra in overrides:
+        deep_update(config, extra)
+    return validate(config)
+
+
+def deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_update(base[key], value)
+        else:
+            base[key] = value
+    return base

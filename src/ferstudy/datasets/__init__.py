@@ -1,0 +1,7 @@
+"""Dataset adapters, registered by the name used in config (``datasets.<name>.adapter``)."""
+from ferstudy.registry import Registry
+
+DATASETS = Registry("dataset adapter")
+
+# Importing a module registers its adapter(s).
+from ferstudy.datasets import ckplus  # noqa: E402,F401

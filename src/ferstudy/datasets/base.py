@@ -1,0 +1,82 @@
+"""The adapter contract: one class per dataset layout, registered under its config name.
+
+An adapter only *reads* a dataset root (raw roots are read-only to the pipeline) and yields
+one ``ClipRecord`` per clip, or a ``Rejection`` naming the file and the reason. The
+``register`` stage turns these into the manifest ``results/registry/{dataset}.csv``.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+VIDEO_EXTS = (".avi", ".mp4", ".mov", ".mkv", ".wmv", ".mpg", ".mpeg", ".webm", ".flv")
+
+
+class DatasetError(RuntimeError):
+    """The dataset cannot be registered at all (missing root, unrecognised layout...)."""
+
+
+@dataclass(frozen=True)
+class ClipRecord:
+    clip_id: str          # unique within the dataset, stable across runs
+    subject: str          # identity; folds never split a subject
+    label: str            # canonical label, or "" when the clip is unlabelled
+    label_raw: str        # the dataset's own code, for audit
+    source: str           # a video file, a folder of frames, or one image
+    kind: str             # "video" | "frames" | "image"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    path: str
+    reason: str
+
+
+class DatasetAdapter:
+    """Base class. Subclasses set the class variables and implement ``scan``."""
+
+    OPTIONS: ClassVar[dict[str, Any]] = {}   # option name -> default (config: datasets.X.options)
+    CLASSES: ClassVar[tuple[str, ...]] = ()  # canonical classes the dataset can have
+    # How a clip evolves in time; alignment samples frames accordingly:
+    # "onset_apex" (ends at the apex: CK+, Oulu), "onset_apex_offset" (MMI, MUG), "static".
+    TEMPORAL: ClassVar[str] = "onset_apex_offset"
+    LAYOUT: ClassVar[str] = ""               # what the root must look like, for error messages
+
+    def __init__(self, name: str, root: str | Path, options: dict[str, Any] | None = None):
+        self.name = name
+        self.root = Path(root)
+        self.options = {**self.OPTIONS, **(options or {})}
+
+    def check_root(self) -> None:
+        if not self.root.exists():
+            raise DatasetError(
+                f"dataset {self.name!r}: root {self.root} does not exist; set "
+                f"'datasets.{self.name}.root' (e.g. --config datasets.{self.name}.root=/data/...)"
+            )
+        if not self.root.is_dir():
+            raise DatasetError(
+                f"dataset {self.name!r}: root {self.root} is a file, not a folder; "
+                f"'datasets.{self.name}.root' must point to the folder that holds {self.LAYOUT}"
+            )
+
+    def layout_error(self, missing: str) -> DatasetError:
+        found = sorted(p.name for p in self.root.iterdir())[:12]
+        return DatasetError(
+            f"dataset {self.name!r}: {self.root} does not look like a {type(self).__name__} "
+            f"root: expected {self.LAYOUT}; missing {missing}; found: {', '.join(found) or '(empty)'}"
+        )
+
+    def scan(self) -> Iterator[ClipRecord | Rejection]:
+        raise NotImplementedError
+
+
+def list_images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+
+
+def natural_key(text: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]

@@ -1,0 +1,93 @@
+"""The register stage: adapter -> manifest CSV (+ folds) and a table of rejected files.
+
+Manifest columns (``results/registry/{dataset}.csv``, one row per clip)::
+
+    clip_id, dataset, subject, label, label_raw, source, kind, frames, fps, sha256, fold
+
+``label`` is canonical or empty (unlabelled). ``fold`` is subject-independent and stratified.
+Rejected clips go to ``{dataset}.rejected.csv`` (path, reason); ``strict`` makes them errors.
+Nothing is ever written inside the dataset root.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ferstudy import atomic
+from ferstudy.datasets import DATASETS
+from ferstudy.datasets.base import ClipRecord, DatasetError, Rejection
+from ferstudy.datasets.folds import assign_folds
+from ferstudy.media import MediaError, probe, sha256_of
+
+log = logging.getLogger(__name__)
+
+MANIFEST_COLUMNS = ["clip_id", "dataset", "subject", "label", "label_raw", "source", "kind",
+                    "frames", "fps", "sha256", "fold"]
+
+
+def make_adapter(name: str, entry: dict[str, Any]):
+    adapter_cls = DATASETS.get(entry.get("adapter", name))
+    return adapter_cls(name, entry["root"], entry.get("options", {}))
+
+
+def scan_dataset(adapter) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the adapter and probe every clip. Returns (manifest without folds, rejected)."""
+    adapter.check_root()
+    rows, rejected = [], []
+    seen: set[str] = set()
+    for item in adapter.scan():
+        if isinstance(item, Rejection):
+            rejected.append({"path": item.path, "reason": item.reason})
+            continue
+        assert isinstance(item, ClipRecord)
+        if item.clip_id in seen:
+            rejected.append({"path": item.source, "reason": f"duplicate clip id {item.clip_id}"})
+            continue
+        try:
+            frames, fps = probe(item.source, item.kind)
+            digest = sha256_of(item.source, item.kind)
+        except (MediaError, OSError) as err:
+            rejected.append({"path": item.source, "reason": str(err)})
+            continue
+        seen.add(item.clip_id)
+        rows.append({
+            "clip_id": item.clip_id, "dataset": adapter.name, "subject": item.subject,
+            "label": item.label, "label_raw": item.label_raw, "source": item.source,
+            "kind": item.kind, "frames": frames, "fps": fps, "sha256": digest,
+        })
+    manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS[:-1])
+    return manifest, pd.DataFrame(rejected, columns=["path", "reason"])
+
+
+def register(name: str, entry: dict[str, Any], out_csv: str | Path, rejected_csv: str | Path,
+             *, folds: int, seed: int, strict: bool = False) -> pd.DataFrame:
+    adapter = make_adapter(name, entry)
+    manifest, rejected = scan_dataset(adapter)
+    if strict and len(rejected):
+        first = rejected.iloc[0]
+        raise DatasetError(
+            f"dataset {name!r}: {len(rejected)} file(s) rejected and 'register.strict' is true; "
+            f"first: {first.path}: {first.reason}"
+        )
+    if manifest.empty:
+        raise DatasetError(
+            f"dataset {name!r}: no readable clip under {adapter.root} "
+            f"({len(rejected)} rejected; see {rejected_csv}); expected {adapter.LAYOUT}"
+        )
+    manifest["fold"] = assign_folds(manifest, folds, seed, dataset=name)
+    missing = sorted(set(adapter.CLASSES) - set(manifest["label"]))
+    if missing:
+        log.warning("dataset %s: no clip of class(es) %s", name, ", ".join(missing))
+    atomic.write_csv(rejected_csv, rejected)
+    atomic.write_csv(out_csv, manifest[MANIFEST_COLUMNS])
+    log.info("dataset %s: %d clips (%d labelled, %d subjects), %d rejected", name, len(manifest),
+             int((manifest["label"] != "").sum()), manifest["subject"].nunique(), len(rejected))
+    return manifest
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"clip_id": str, "subject": str, "label": str,
+                                    "label_raw": str}, keep_default_na=False)

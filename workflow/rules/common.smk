@@ -1,0 +1,68 @@
+# Shared setup: import the library, validate the config, expose the grid and input functions.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+_SRC = str(Path(workflow.basedir) / "src")
+if _SRC not in sys.path:
+    sys.path.insert(0, _SRC)
+# Scripts and shell commands (also on cluster nodes) import ferstudy from this checkout.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+
+from ferstudy import config as fcfg  # noqa: E402
+from ferstudy.registries import REGISTRIES  # noqa: E402
+
+try:
+    fcfg.validate(config)
+except fcfg.ConfigError as err:
+    raise WorkflowError(f"ferstudy: {err}") from None
+
+RESULTS = config["results"]
+RESOURCES = config["resources"]
+CONDA_ENV = "../../envs/ferstudy.yaml"
+STUDY = config["study"]
+DATASET_NAMES = list(config["datasets"])
+
+
+wildcard_constraints:
+    dataset="|".join(sorted(DATASET_NAMES, key=len, reverse=True)),
+    arch=REGISTRIES["archs"].pattern(),
+    method=REGISTRIES["methods"].pattern(),
+    init=REGISTRIES["inits"].pattern(),
+    augment=REGISTRIES["augments"].pattern(),
+    seed=r"\d+",
+    fold=r"\d+",
+
+
+def registered_datasets():
+    """Every dataset the study touches, merged sets expanded to their members."""
+    names = []
+    for name in STUDY["datasets"]:
+        for member in fcfg.dataset_members(name):
+            if member not in names:
+                names.append(member)
+    return names
+
+
+def get_register_input(wildcards):
+    """A demo dataset must be rendered before it is registered; real roots need nothing."""
+    entry = config["datasets"][wildcards.dataset]
+    return {"demo": demo_done(wildcards.dataset)} if entry.get("demo") else {}
+
+
+def demo_done(dataset):
+    return f"{RESOURCES}/demo/{dataset}.done"
+
+
+def get_final_output():
+    """What `snakemake` (rule all) builds: each stage adds its products here."""
+    outputs = expand(f"{RESULTS}/registry/{{dataset}}.csv", dataset=registered_datasets())
+    for extra in FINAL_OUTPUTS:
+        outputs += extra()
+    return outputs
+
+
+# Stage rule files append functions returning lists of final targets.
+FINAL_OUTPUTS = []
