@@ -1,4 +1,11 @@
-"""Learning methods (training objectives and schedules), registered by config name."""
+"""Learning methods (training objectives and schedules), registered by config name.
+
+See ``ferstudy.methods.base`` for the interface the training engine drives.
+"""
 from ferstudy.registry import Registry
 
 METHODS = Registry("learning method")
+
+from ferstudy.methods.base import Method  # noqa: E402
+
+METHODS.register("supervised")(Method)
