@@ -14,6 +14,22 @@ and evaluates ``method.eval_model(model)``. Batches hold ``x`` (B, C, T, H, W fl
 already augmented when the run's augment says so), ``y`` (B,) long, ``index`` (B,) positions in
 the training set; a method with ``needs_unlabelled = True`` also gets ``ux`` (B, C, T, H, W),
 raw unlabelled clips, and builds its own views with ``ctx.augment(x, strength)``.
+
+Optional extensions (backwards compatible; a method that ignores them behaves as before):
+
+- ``cfg`` passed to the constructor is the method's own config block,
+  ``config["methods"].get(name, {})`` (schema defaults filled); each method also keeps its
+  defaults in ``DEFAULTS`` so an empty dict works.
+- ``epoch`` (in ``train_indices``, ``on_epoch_end`` and ``ctx.epoch``) counts from 0.
+- Before the first epoch (and before ``load_state_dict`` on resume) the engine calls
+  ``method.prepare(TrainData(...))`` with what it knows about the training set, positions
+  matching ``batch["index"]``: the labels trained on (after the protocol, -1 = unlabelled),
+  per-clip intensity (``index.csv`` ``intensity``), the clean labels (before label noise) and
+  the uint8 clips. Curriculum needs ``intensity`` (or ``clips`` for confidence scoring);
+  SCN uses ``clean_labels`` to log how many relabellings are correct; Ada-CM uses ``clips``
+  and ``labels`` to measure the teacher's confidence on labelled data after each epoch.
+- ``method.epoch_logs()`` (after ``on_epoch_end``) returns method-specific numbers for the
+  epoch (e.g. SCN's relabel counts, Ada-CM's thresholds), for extra ``curve.csv`` columns.
 """
 from __future__ import annotations
 
@@ -37,6 +53,20 @@ class StepContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class TrainData:
+    """The training set as the engine indexes it (row i <-> ``batch["index"] == i``)."""
+
+    labels: np.ndarray                        # (N,) int64 labels trained on; -1 = unlabelled
+    intensity: np.ndarray | None = None       # (N,) float per-clip expression intensity
+    clean_labels: np.ndarray | None = None    # (N,) int64 labels before the protocol's noise
+    clips: np.ndarray | None = None           # (N, T, H, W, C) uint8 (may be a memmap)
+    classes: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
 class Method:
     """Plain supervised cross-entropy; subclasses override what their paper changes."""
 
@@ -47,6 +77,13 @@ class Method:
         self.num_classes = num_classes
         self.embed_dim = embed_dim
         self.heads = nn.ModuleDict()   # extra trainable modules (optimised with the model)
+
+    def prepare(self, data: TrainData) -> None:
+        """Called once before training (see the module docstring); default: nothing needed."""
+
+    def epoch_logs(self) -> dict[str, float]:
+        """Method-specific numbers for the epoch just ended (extra curve.csv columns)."""
+        return {}
 
     def train_indices(self, epoch: int, n_train: int) -> np.ndarray:
         return np.arange(n_train)
