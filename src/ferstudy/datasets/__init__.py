@@ -4,4 +4,4 @@ from ferstudy.registry import Registry
 DATASETS = Registry("dataset adapter")
 
 # Importing a module registers its adapter(s).
-from ferstudy.datasets import ckplus, mmi, mug  # noqa: E402,F401
+from ferstudy.datasets import ckplus, generic, mmi, mug, oulu, rafdb, ravdess  # noqa: E402,F401

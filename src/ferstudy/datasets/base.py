@@ -70,6 +70,28 @@ class DatasetAdapter:
             f"root: expected {self.LAYOUT}; missing {missing}; found: {', '.join(found) or '(empty)'}"
         )
 
+    def choice(self, option: str, allowed: tuple[str, ...] | list[str]) -> str:
+        """An option whose value must be one of ``allowed``; a clear error names the key."""
+        value = self.options[option]
+        if value not in allowed:
+            raise DatasetError(
+                f"config key 'datasets.{self.name}.options.{option}': {value!r} is not allowed; "
+                f"allowed values: {', '.join(map(str, allowed))}"
+            )
+        return value
+
+    def subset(self, option: str, allowed: tuple[str, ...] | list[str]) -> list[str]:
+        """A list option whose items must all be in ``allowed``."""
+        value = self.options[option]
+        items = [value] if isinstance(value, str) else list(value)
+        bad = [v for v in items if v not in allowed]
+        if bad or not items:
+            raise DatasetError(
+                f"config key 'datasets.{self.name}.options.{option}': {bad or items!r} is not "
+                f"allowed; give a non-empty list of: {', '.join(map(str, allowed))}"
+            )
+        return items
+
     def scan(self) -> Iterator[ClipRecord | Rejection]:
         raise NotImplementedError
 
