@@ -33,6 +33,19 @@ def make_adapter(name: str, entry: dict[str, Any]):
     return adapter_cls(name, entry["root"], entry.get("options", {}))
 
 
+def printable(text: str) -> str:
+    """A file name as valid UTF-8 text: undecodable bytes (surrogate escapes) become \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def scan_dataset(adapter) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the adapter and probe every clip. Returns (manifest without folds, rejected)."""
     adapter.check_root()
@@ -40,9 +53,14 @@ def scan_dataset(adapter) -> tuple[pd.DataFrame, pd.DataFrame]:
     seen: set[str] = set()
     for item in adapter.scan():
         if isinstance(item, Rejection):
-            rejected.append({"path": item.path, "reason": item.reason})
+            rejected.append({"path": printable(item.path), "reason": printable(item.reason)})
             continue
         assert isinstance(item, ClipRecord)
+        if not all(map(_utf8, (item.clip_id, item.subject, item.source))):
+            # The manifest is UTF-8 text read by later stages: such a path cannot round-trip.
+            rejected.append({"path": printable(item.source),
+                             "reason": "file name is not valid UTF-8; rename it"})
+            continue
         if item.clip_id in seen:
             rejected.append({"path": item.source, "reason": f"duplicate clip id {item.clip_id}"})
             continue
@@ -50,7 +68,7 @@ def scan_dataset(adapter) -> tuple[pd.DataFrame, pd.DataFrame]:
             frames, fps = probe(item.source, item.kind)
             digest = sha256_of(item.source, item.kind)
         except (MediaError, OSError) as err:
-            rejected.append({"path": item.source, "reason": str(err)})
+            rejected.append({"path": item.source, "reason": printable(str(err))})
             continue
         seen.add(item.clip_id)
         rows.append({
@@ -65,6 +83,11 @@ def scan_dataset(adapter) -> tuple[pd.DataFrame, pd.DataFrame]:
 def register(name: str, entry: dict[str, Any], out_csv: str | Path, rejected_csv: str | Path,
              *, folds: int, seed: int, strict: bool = False) -> pd.DataFrame:
     adapter = make_adapter(name, entry)
+    root = adapter.root.resolve()
+    for out in (out_csv, rejected_csv):
+        if root == Path(out).resolve() or root in Path(out).resolve().parents:
+            raise DatasetError(f"dataset {name!r}: output {out} lies inside the dataset root "
+                               f"{adapter.root}, which is read-only; set 'results' elsewhere")
     manifest, rejected = scan_dataset(adapter)
     if strict and len(rejected):
         first = rejected.iloc[0]
