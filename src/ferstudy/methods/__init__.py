@@ -9,3 +9,6 @@ METHODS = Registry("learning method")
 from ferstudy.methods.base import Method  # noqa: E402
 
 METHODS.register("supervised")(Method)
+
+# Each module registers its method on import (name = config value = wildcard value).
+from ferstudy.methods import adacm, curriculum, scn  # noqa: E402,F401

@@ -10,7 +10,8 @@ the objective and its schedule. Per epoch the engine calls::
         method.after_step(model)
     method.on_epoch_end(epoch, val_metrics, ctx)   # may change the LR via ctx.optimizer
 
-and evaluates ``method.eval_model(model)``. Batches hold ``x`` (B, C, T, H, W float in [0, 1],
+and evaluates ``method.eval_model(model)`` (also the module whose weights go to ``model.pt``:
+Ada-CM's mean teacher, not the student). Batches hold ``x`` (B, C, T, H, W float in [0, 1],
 already augmented when the run's augment says so), ``y`` (B,) long, ``index`` (B,) positions in
 the training set; a method with ``needs_unlabelled = True`` also gets ``ux`` (B, C, T, H, W),
 raw unlabelled clips, and builds its own views with ``ctx.augment(x, strength)``.

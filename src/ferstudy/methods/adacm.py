@@ -1,0 +1,237 @@
+"""Ada-CM: semi-supervised FER with an adaptive confidence margin (Li et al., CVPR 2022;
+code hangyu94/Ada-CM).
+
+Per step, with a labelled batch ``x, y`` (B, C, T, H, W) and an unlabelled batch ``ux`` of
+the same size (1:1 as in the code):
+
+- ``L_s``: cross-entropy on the labelled clips.
+- Two weak views of ``ux``; their softmaxes are averaged -> ``p`` (B, K). A clip whose
+  ``max p`` reaches the threshold of its argmax class is pseudo-labelled and ``L_u`` is the
+  cross-entropy of a strong view on that pseudo-label (masked, averaged over the whole batch as
+  in the code). The other clips are contrasted: ``L_c`` is the supervised-contrastive loss of
+  Khosla et al. without labels (= SimCLR's), temperature 0.07, between the two weak views'
+  L2-normalised embeddings.
+- ``loss = w_s * L_s + w_u * L_u + w_c * L_c`` (0.5, 1.0, 0.1).
+
+A mean teacher (EMA of the student, decay 0.999, over parameters and float buffers) is the
+model evaluated (``eval_model``). After each epoch, per class c:
+``T_c = max(0.8, 0.97 * mean teacher confidence on correctly predicted labelled clips of c
+* 1 / (1 + exp(-epoch)))`` with epoch counted from 1 as in the code; 0.8 for a class with no
+correct prediction. The teacher is run over the labelled training clips from ``prepare`` (as
+the code does after each epoch); without clips the statistics gathered on the labelled batches
+during the epoch are used.
+
+Settings beyond the paper/code, as config: ``ema_warmup`` uses decay
+``min(decay, (1 + t) / (10 + t))`` at step t (Tarvainen & Valpola's mean-teacher code), so the
+teacher is usable after the few hundred steps of a small video dataset (the paper runs 16 000);
+``student_decay`` is the code's extra student weight decay (``param *= 1 - 0.02 * lr`` per step).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ferstudy.methods import METHODS
+from ferstudy.methods.base import Method, StepContext, TrainData
+
+
+def ema_update(teacher: nn.Module, student: nn.Module, decay: float) -> None:
+    """teacher <- decay * teacher + (1 - decay) * student, parameters and float buffers
+    (BatchNorm running statistics, as the code's state_dict loop); integer buffers are copied."""
+    with torch.no_grad():
+        t_state, s_state = teacher.state_dict(), student.state_dict()
+        for key, t in t_state.items():
+            s = s_state[key]
+            if t.dtype.is_floating_point:
+                t.mul_(decay).add_(s.detach().to(t.dtype), alpha=1.0 - decay)
+            else:
+                t.copy_(s)
+
+
+def contrastive_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
+    """SupCon without labels (two views, contrast_mode 'all', base temperature = temperature).
+
+    z1, z2: (N, D) L2-normalised embeddings of the two views of N clips. Each of the 2N
+    anchors has one positive (its other view) among the 2N - 1 others.
+    """
+    z = torch.cat([z1, z2], dim=0)                        # (2N, D)
+    n = z1.shape[0]
+    sim = z @ z.t() / temperature
+    self_mask = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    sim = sim.masked_fill(self_mask, float("-inf"))
+    positive = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    return F.cross_entropy(sim, positive)
+
+
+def adaptive_thresholds(probs: torch.Tensor, targets: torch.Tensor, epoch_1based: int, *,
+                        num_classes: int, scale: float = 0.97, floor: float = 0.8) -> np.ndarray:
+    """Ada-CM's per-class thresholds (K,) from teacher softmaxes (N, K) on labelled clips."""
+    conf, pred = probs.max(dim=1)
+    correct = pred == targets
+    ramp = 1.0 / (1.0 + math.exp(-epoch_1based))
+    out = np.full(num_classes, floor, dtype=np.float64)
+    for c in range(num_classes):
+        sel = correct & (targets == c)
+        if sel.any():
+            out[c] = max(floor, scale * conf[sel].mean().item() * ramp)
+    return out
+
+
+@METHODS.register("adacm")
+class AdaCM(Method):
+    needs_unlabelled = True
+    DEFAULTS: dict[str, Any] = {
+        "ema_decay": 0.999,
+        "ema_warmup": True,
+        "student_decay": 0.02,
+        "threshold_init": 0.8,
+        "threshold_scale": 0.97,
+        "temperature": 0.07,
+        "w_sup": 0.5,
+        "w_unsup": 1.0,
+        "w_con": 0.1,
+        "eval_batch": 32,
+    }
+
+    def __init__(self, cfg: dict[str, Any], *, num_classes: int, embed_dim: int):
+        super().__init__(cfg, num_classes=num_classes, embed_dim=embed_dim)
+        self.opts = {**self.DEFAULTS, **(cfg or {})}
+        self.thresholds = np.full(num_classes, self.opts["threshold_init"], dtype=np.float64)
+        self.teacher: nn.Module | None = None
+        self.steps = 0
+        self.lr = 0.0
+        self.data: TrainData | None = None
+        self._stats: list[tuple[torch.Tensor, torch.Tensor]] = []   # teacher (probs, y) in epoch
+        self._counts = {"confident": 0, "unlabelled": 0}
+        self._last: dict[str, float] = {}
+
+    def prepare(self, data: TrainData) -> None:
+        self.data = data
+
+    def _teacher_of(self, model: nn.Module) -> nn.Module:
+        if self.teacher is None:
+            self.teacher = copy.deepcopy(model).eval()
+            for p in self.teacher.parameters():
+                p.requires_grad_(False)
+            pending = getattr(self, "_pending_teacher", None)
+            if pending is not None:
+                self.teacher.load_state_dict(pending)
+                self._pending_teacher = None
+        return self.teacher
+
+    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor],
+             ctx: StepContext) -> tuple[torch.Tensor, dict[str, float]]:
+        teacher = self._teacher_of(model)
+        if ctx.optimizer is not None:
+            self.lr = float(ctx.optimizer.param_groups[0]["lr"])
+        x, y, ux = batch["x"], batch["y"], batch.get("ux")
+        logits_x, _ = model(x)
+        l_s = F.cross_entropy(logits_x.float(), y)
+        logs = {"acc": (logits_x.argmax(1) == y).float().mean().item()}
+        if self.data is None or self.data.clips is None:
+            with torch.no_grad():
+                teacher.eval()
+                self._stats.append((torch.softmax(teacher(x)[0].float(), 1).cpu(), y.cpu()))
+        if ux is None or len(ux) == 0:
+            return self.opts["w_sup"] * l_s, {**logs, "loss_s": l_s.item()}
+
+        w1, w2 = ctx.augment(ux, "weak"), ctx.augment(ux, "weak")
+        strong = ctx.augment(ux, "strong")
+        n = ux.shape[0]
+        logits_w, emb_w = model(torch.cat([w1, w2], dim=0))
+        p = (torch.softmax(logits_w[:n].float(), 1) + torch.softmax(logits_w[n:].float(), 1)) / 2
+        max_p, pseudo = p.max(dim=1)
+        pseudo = pseudo.detach()
+        thr = torch.as_tensor(self.thresholds, dtype=max_p.dtype, device=max_p.device)
+        confident = (max_p >= thr[pseudo]).detach()
+        logits_s, _ = model(strong)
+        l_u = (F.cross_entropy(logits_s.float(), pseudo, reduction="none")
+               * confident.float()).mean()
+        unconf = ~confident
+        if unconf.sum() >= 1:
+            z = F.normalize(emb_w.float(), dim=1)
+            l_c = contrastive_loss(z[:n][unconf], z[n:][unconf], self.opts["temperature"])
+        else:
+            l_c = l_u * 0.0
+        loss = self.opts["w_sup"] * l_s + self.opts["w_unsup"] * l_u + self.opts["w_con"] * l_c
+        self._counts["confident"] += int(confident.sum())
+        self._counts["unlabelled"] += n
+        return loss, {**logs, "loss_s": l_s.item(), "loss_u": l_u.item(), "loss_c": l_c.item(),
+                      "mask": confident.float().mean().item()}
+
+    def ema_decay_now(self) -> float:
+        decay = self.opts["ema_decay"]
+        if self.opts["ema_warmup"]:
+            decay = min(decay, (1.0 + self.steps) / (10.0 + self.steps))
+        return decay
+
+    def after_step(self, model: nn.Module) -> None:
+        teacher = self._teacher_of(model)
+        ema_update(teacher, model, self.ema_decay_now())
+        self.steps += 1
+        wd = self.opts["student_decay"] * self.lr
+        if wd > 0:
+            with torch.no_grad():
+                for p in model.parameters():
+                    if p.dtype.is_floating_point:
+                        p.mul_(1.0 - wd)
+
+    def eval_model(self, model: nn.Module) -> nn.Module:
+        return self._teacher_of(model)
+
+    def on_epoch_end(self, epoch: int, val_metrics: dict[str, float], ctx: StepContext) -> None:
+        probs, targets = self._labelled_predictions(ctx.device)
+        if probs is not None:
+            self.thresholds = adaptive_thresholds(
+                probs, targets, epoch + 1, num_classes=self.num_classes,
+                scale=self.opts["threshold_scale"], floor=self.opts["threshold_init"])
+        self._stats = []
+        seen = max(1, self._counts["unlabelled"])
+        self._last = {"confident_frac": self._counts["confident"] / seen,
+                      **{f"threshold_{c}": float(t) for c, t in enumerate(self.thresholds)}}
+        self._counts = {"confident": 0, "unlabelled": 0}
+        ctx.log(f"adacm epoch {epoch}: thresholds {np.round(self.thresholds, 3).tolist()}, "
+                f"confident unlabelled {self._last['confident_frac']:.2f}")
+
+    def _labelled_predictions(self, device: torch.device
+                              ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Teacher softmaxes (N, K) and labels (N,) on the labelled training clips."""
+        if self.teacher is None:
+            return None, None
+        was_training = self.teacher.training
+        if self.data is None or self.data.clips is None:
+            if not self._stats:
+                return None, None
+            return torch.cat([s[0] for s in self._stats]), torch.cat([s[1] for s in self._stats])
+        labels = np.asarray(self.data.labels)
+        rows = np.flatnonzero(labels >= 0)
+        out = []
+        self.teacher.eval()
+        with torch.no_grad():
+            for start in range(0, len(rows), self.opts["eval_batch"]):
+                part = rows[start:start + self.opts["eval_batch"]]
+                clips = torch.from_numpy(np.asarray(self.data.clips[part]))   # (b, T, H, W, C)
+                x = clips.permute(0, 4, 1, 2, 3).float().div(255.0).to(device)
+                out.append(torch.softmax(self.teacher(x)[0].float(), 1).cpu())
+        self.teacher.train(was_training)
+        return torch.cat(out), torch.from_numpy(labels[rows]).long()
+
+    def epoch_logs(self) -> dict[str, float]:
+        return dict(self._last)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"heads": self.heads.state_dict(),
+                "teacher": None if self.teacher is None else self.teacher.state_dict(),
+                "thresholds": self.thresholds.tolist(), "steps": self.steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.heads.load_state_dict(state["heads"])
+        self.thresholds = np.asarray(state["thresholds"], dtype=np.float64)
+        self.steps = int(state.get("steps", 0))
+        self._pending_teacher = state.get("teacher")   # loaded once the model exists

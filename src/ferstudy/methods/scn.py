@@ -1,0 +1,155 @@
+"""Self-Cure Network (Wang et al., CVPR 2020; code kaiwang960112/Self-Cure-Network).
+
+Three parts, all on top of any backbone's embedding ``emb`` (B, D):
+
+1. Self-attention importance: ``alpha = sigmoid(fc(emb))`` (B, 1) in (0, 1); the logits are
+   multiplied by ``alpha`` before cross-entropy, so uncertain clips get flatter softmaxes and
+   contribute less.
+2. Rank regularisation: sort ``alpha`` in the batch; the top ``beta`` (0.7) form the high group,
+   the rest the low group; ``L_RR = max(0, delta1 - (mean_high - mean_low))``. delta1 is 0.15 at
+   batch 1024 in the paper, 0.07 at batch 64 in the code (the default here).
+3. Relabelling: from ``relabel_epoch`` (the 10th epoch, 1-based as in the code), a clip whose
+   max softmax probability exceeds that of its given label by more than delta2 (0.2) takes the
+   argmax as its new label, persistently (the code rewrites the dataset's label array). The
+   paper restricts this to the low-importance group (``relabel_scope: low``, the default); the
+   code applies it to the whole batch (``relabel_scope: batch``).
+
+Relabels are logged per epoch (``epoch_logs``): how many were made and, when ``prepare`` gave
+the clean labels (noise protocols), how many of them restore the clean label.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ferstudy.methods import METHODS
+from ferstudy.methods.base import Method, StepContext, TrainData
+
+
+def rank_regularisation(alpha: torch.Tensor, beta: float, margin: float
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    """SCN's rank loss on importance weights ``alpha`` (B,) and the low-group mask (B,) bool.
+
+    High group: the ``int(B * beta)`` largest weights (as the code's ``int(batch * beta)``).
+    """
+    b = alpha.shape[0]
+    n_high = int(b * beta)
+    if n_high < 1 or n_high >= b:   # a group would be empty: nothing to rank
+        return alpha.sum() * 0.0, torch.zeros(b, dtype=torch.bool, device=alpha.device)
+    order = torch.argsort(alpha, descending=True)
+    high, low = order[:n_high], order[n_high:]
+    loss = F.relu(margin - (alpha[high].mean() - alpha[low].mean()))
+    low_mask = torch.zeros(b, dtype=torch.bool, device=alpha.device)
+    low_mask[low] = True
+    return loss, low_mask
+
+
+def relabel_candidates(probs: torch.Tensor, targets: torch.Tensor, margin: float,
+                       allowed: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which samples to relabel and to what: ``P_max - P_given > margin`` (within ``allowed``).
+
+    probs (B, K) softmax, targets (B,) long -> (mask (B,) bool, new labels (B,) long).
+    """
+    p_max, pred = probs.max(dim=1)
+    p_given = probs.gather(1, targets.view(-1, 1)).squeeze(1)
+    mask = (p_max - p_given) > margin
+    if allowed is not None:
+        mask &= allowed
+    return mask, pred
+
+
+@METHODS.register("scn")
+class SelfCureNetwork(Method):
+    DEFAULTS: dict[str, Any] = {
+        "beta": 0.7,
+        "rank_margin": 0.07,
+        "relabel_margin": 0.2,
+        "relabel_epoch": 10,
+        "relabel_scope": "low",
+    }
+
+    def __init__(self, cfg: dict[str, Any], *, num_classes: int, embed_dim: int):
+        super().__init__(cfg, num_classes=num_classes, embed_dim=embed_dim)
+        self.opts = {**self.DEFAULTS, **(cfg or {})}
+        if self.opts["relabel_scope"] not in ("low", "batch"):
+            raise ValueError(f"config key 'methods.scn.relabel_scope': "
+                             f"{self.opts['relabel_scope']!r}; allowed: low, batch")
+        self.heads["attention"] = nn.Sequential(nn.Linear(embed_dim, 1), nn.Sigmoid())
+        self.relabels: dict[int, int] = {}      # training position -> current label
+        self.clean_labels: np.ndarray | None = None
+        self._epoch_counts = {"relabelled": 0, "relabel_correct": 0, "relabel_known": 0}
+
+    def prepare(self, data: TrainData) -> None:
+        if data.clean_labels is not None:
+            self.clean_labels = np.asarray(data.clean_labels)
+
+    def current_labels(self, index: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The batch's labels with earlier relabellings applied (B,) long."""
+        if not self.relabels:
+            return y
+        out = y.clone()
+        for i, pos in enumerate(index.tolist()):
+            if pos in self.relabels:
+                out[i] = self.relabels[pos]
+        return out
+
+    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor],
+             ctx: StepContext) -> tuple[torch.Tensor, dict[str, float]]:
+        logits, emb = model(batch["x"])
+        alpha = self.heads["attention"](emb.float()).squeeze(1)          # (B,)
+        weighted = logits.float() * alpha.unsqueeze(1)                    # (B, K)
+        y = self.current_labels(batch["index"], batch["y"])
+        rr, low = rank_regularisation(alpha, self.opts["beta"], self.opts["rank_margin"])
+        loss = F.cross_entropy(weighted, y) + rr
+        # the code relabels after the step with the same forward's outputs; doing it here, on
+        # detached outputs, changes only labels of later visits, as there
+        if ctx.epoch + 1 >= self.opts["relabel_epoch"]:
+            allowed = low if self.opts["relabel_scope"] == "low" else None
+            self.relabel(batch["index"], torch.softmax(weighted.detach(), 1), y, allowed)
+        acc = (weighted.argmax(1) == y).float().mean().item()
+        return loss, {"acc": acc, "rank_loss": float(rr), "alpha_mean": alpha.mean().item()}
+
+    def relabel(self, index: torch.Tensor, probs: torch.Tensor, y: torch.Tensor,
+                allowed: torch.Tensor | None) -> int:
+        mask, pred = relabel_candidates(probs, y, self.opts["relabel_margin"], allowed)
+        positions = index[mask].tolist()
+        new = pred[mask].tolist()
+        for pos, lab in zip(positions, new):
+            self.relabels[pos] = lab
+            if self.clean_labels is not None:
+                self._epoch_counts["relabel_known"] += 1
+                self._epoch_counts["relabel_correct"] += int(self.clean_labels[pos] == lab)
+        self._epoch_counts["relabelled"] += len(positions)
+        return len(positions)
+
+    def on_epoch_end(self, epoch: int, val_metrics: dict[str, float], ctx: StepContext) -> None:
+        counts = self._epoch_counts
+        msg = f"scn epoch {epoch}: relabelled {counts['relabelled']} clip visits"
+        if counts["relabel_known"]:
+            msg += f", {counts['relabel_correct']} to their clean label"
+        ctx.log(msg + f"; {len(self.relabels)} clips carry a new label")
+        self._last_counts = dict(counts, relabelled_total=len(self.relabels))
+        self._epoch_counts = {k: 0 for k in counts}
+
+    def epoch_logs(self) -> dict[str, float]:
+        counts = getattr(self, "_last_counts", None)
+        if counts is None:
+            return {}
+        logs = {"relabelled": counts["relabelled"], "relabelled_clips": counts["relabelled_total"]}
+        if self.clean_labels is not None:
+            logs["relabel_correct"] = counts["relabel_correct"]
+            cured = [p for p, lab in self.relabels.items() if self.clean_labels[p] == lab]
+            logs["relabelled_clips_correct"] = len(cured)
+        return logs
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"heads": self.heads.state_dict(),
+                "relabels": [[int(k), int(v)] for k, v in sorted(self.relabels.items())]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.heads.load_state_dict(state["heads"])
+        self.relabels = {int(k): int(v) for k, v in state.get("relabels", [])}
