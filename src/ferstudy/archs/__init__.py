@@ -12,3 +12,5 @@ and of the module it returns::
 from ferstudy.registry import Registry
 
 ARCHS = Registry("architecture")
+
+from ferstudy.archs.zoo import build_model  # noqa: E402,F401  (registers the architectures)
