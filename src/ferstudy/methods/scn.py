@@ -111,7 +111,7 @@ class SelfCureNetwork(Method):
             allowed = low if self.opts["relabel_scope"] == "low" else None
             self.relabel(batch["index"], torch.softmax(weighted.detach(), 1), y, allowed)
         acc = (weighted.argmax(1) == y).float().mean().item()
-        return loss, {"acc": acc, "rank_loss": float(rr), "alpha_mean": alpha.mean().item()}
+        return loss, {"acc": acc, "rank_loss": float(rr.detach()), "alpha_mean": alpha.mean().item()}
 
     def relabel(self, index: torch.Tensor, probs: torch.Tensor, y: torch.Tensor,
                 allowed: torch.Tensor | None) -> int:
