@@ -13,11 +13,11 @@ class TinyVideoNet(nn.Module):
                                       nn.BatchNorm3d(4), nn.ReLU(),
                                       nn.AdaptiveAvgPool3d(1), nn.Flatten(),
                                       nn.Linear(4, embed_dim), nn.ReLU())
-        self.fc = nn.Linear(embed_dim, num_classes)
+        self.head = nn.Linear(embed_dim, num_classes)
 
     def forward(self, x):
         emb = self.features(x)
-        return self.fc(emb), emb
+        return self.head(emb), emb
 
 
 def clip_batch(b=6, c=1, t=4, size=12, seed=0):

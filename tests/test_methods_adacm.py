@@ -56,11 +56,11 @@ def test_after_step_decay_with_and_without_warmup():
             with torch.no_grad():
                 for p in model.parameters():
                     p.add_(0.1)
-            old = copy.deepcopy(teacher.fc.weight)
+            old = copy.deepcopy(teacher.head.weight)
             assert m.ema_decay_now() == pytest.approx(expected[t])
             m.after_step(model)
             d = expected[t]
-            assert torch.allclose(teacher.fc.weight, d * old + (1 - d) * model.fc.weight)
+            assert torch.allclose(teacher.head.weight, d * old + (1 - d) * model.head.weight)
 
 
 def test_thresholds_formula_floor_and_motion():
@@ -90,15 +90,15 @@ def test_on_epoch_end_uses_teacher_confidence_on_labelled_clips():
     x = torch.from_numpy(clips).permute(0, 4, 1, 2, 3).float() / 255
     labelled = labels >= 0
     with torch.no_grad():      # a teacher sure of class 0 everywhere: right on class 0 only
-        teacher.fc.weight.zero_()
-        teacher.fc.bias.copy_(torch.tensor([8.0, 0.0, 0.0]))
+        teacher.head.weight.zero_()
+        teacher.head.bias.copy_(torch.tensor([8.0, 0.0, 0.0]))
     m.on_epoch_end(4, {}, _ctx())
     p0 = torch.softmax(teacher(x[labelled])[0], 1)[:, 0].max().item()
     ramp = 1 / (1 + math.exp(-5))
     assert m.thresholds[0] == pytest.approx(max(0.8, 0.97 * p0 * ramp), rel=1e-5)
     assert m.thresholds[0] > 0.9 and m.thresholds[1] == m.thresholds[2] == 0.8
     with torch.no_grad():
-        teacher.fc.bias.copy_(torch.tensor([2.0, 0.0, 0.0]))   # less confident teacher
+        teacher.head.bias.copy_(torch.tensor([2.0, 0.0, 0.0]))   # less confident teacher
     m.on_epoch_end(4, {}, _ctx())
     assert m.thresholds[0] == 0.8                               # floor
     assert set(m.epoch_logs()) >= {"threshold_0", "confident_frac"}

@@ -90,3 +90,27 @@ def test_state_roundtrip_and_errors():
         m.train_indices(0, 30)
     with pytest.raises(ValueError, match="methods.curriculum.difficulty"):
         _method(difficulty="loss")
+
+
+def test_confidence_difficulty_from_a_finished_run(tmp_path):
+    """A scoring model sure of class 0 makes class-0 clips the easiest (global split)."""
+    from ferstudy.archs import build_model
+
+    kwargs = dict(num_classes=3, in_channels=1, frames=4, size=32, width=0.25)
+    arch = "resnet3d"
+    model = build_model(arch, **kwargs)
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.copy_(torch.tensor([4.0, 0.0, 0.0]))
+    torch.save({"arch": arch, "arch_kwargs": kwargs, "state_dict": model.state_dict(),
+                "classes": ["happiness", "anger", "fear"], "embed_dim": model.embed_dim,
+                "method_state": {}}, tmp_path / "model.pt")
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    clips = np.random.default_rng(0).integers(0, 255, (6, 4, 32, 32, 1), dtype=np.uint8)
+    m = _method(difficulty="confidence", score_run=str(tmp_path), stages=2, per_class=False)
+    # the run's class order differs from the scorer's: mapped by name
+    m.prepare(TrainData(labels=labels, clips=clips, classes=("anger", "fear", "happiness")))
+    # stage 0 = the 3 easiest: both happiness clips (2, 5), then the first of the tied rest
+    assert m.train_indices(0, 6).tolist() == [0, 2, 5]
+    with pytest.raises(ValueError, match="score_run"):
+        _method(difficulty="confidence").prepare(TrainData(labels=labels, clips=clips))

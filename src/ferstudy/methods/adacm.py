@@ -144,8 +144,10 @@ class AdaCM(Method):
         w1, w2 = ctx.augment(ux, "weak"), ctx.augment(ux, "weak")
         strong = ctx.augment(ux, "strong")
         n = ux.shape[0]
-        logits_w, emb_w = model(torch.cat([w1, w2], dim=0))
-        p = (torch.softmax(logits_w[:n].float(), 1) + torch.softmax(logits_w[n:].float(), 1)) / 2
+        # two forward passes, as the code: BatchNorm sees each view's own batch statistics
+        logits_1, emb_1 = model(w1)
+        logits_2, emb_2 = model(w2)
+        p = (torch.softmax(logits_1.float(), 1) + torch.softmax(logits_2.float(), 1)) / 2
         max_p, pseudo = p.max(dim=1)
         pseudo = pseudo.detach()
         thr = torch.as_tensor(self.thresholds, dtype=max_p.dtype, device=max_p.device)
@@ -155,8 +157,8 @@ class AdaCM(Method):
                * confident.float()).mean()
         unconf = ~confident
         if unconf.sum() >= 1:
-            z = F.normalize(emb_w.float(), dim=1)
-            l_c = contrastive_loss(z[:n][unconf], z[n:][unconf], self.opts["temperature"])
+            z1, z2 = F.normalize(emb_1.float(), dim=1), F.normalize(emb_2.float(), dim=1)
+            l_c = contrastive_loss(z1[unconf], z2[unconf], self.opts["temperature"])
         else:
             l_c = l_u * 0.0
         loss = self.opts["w_sup"] * l_s + self.opts["w_unsup"] * l_u + self.opts["w_con"] * l_c

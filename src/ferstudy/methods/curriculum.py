@@ -56,13 +56,12 @@ def confidence_ease(score_run: str | Path, data: TrainData,
     if data.clips is None:
         raise ValueError("curriculum with difficulty: confidence needs the training clips "
                          "(TrainData.clips) from the engine")
-    scorer_classes = list(torch.load(run / "model.pt", map_location="cpu",
-                                     weights_only=False)["classes"])
+    model = load_run_model(run, device)
+    scorer_classes = list(model.classes)
     missing = [c for c in data.classes if c not in scorer_classes]
     if missing:
         raise ValueError(f"config key 'methods.curriculum.score_run': the model in {run} was "
                          f"not trained on {missing}; pick a run with the same classes")
-    model = load_run_model(run)
     probs, _ = predict(model, data.clips, device=device)
     column = np.array([scorer_classes.index(data.classes[y]) if y >= 0 else 0
                        for y in data.labels])
