@@ -195,8 +195,10 @@ class AdaCM(Method):
                 scale=self.opts["threshold_scale"], floor=self.opts["threshold_init"])
         self._stats = []
         seen = max(1, self._counts["unlabelled"])
+        names = (list(self.data.classes) if self.data is not None
+                 and len(self.data.classes) == self.num_classes else range(self.num_classes))
         self._last = {"confident_frac": self._counts["confident"] / seen,
-                      **{f"threshold_{c}": float(t) for c, t in enumerate(self.thresholds)}}
+                      **{f"threshold_{c}": float(t) for c, t in zip(names, self.thresholds)}}
         self._counts = {"confident": 0, "unlabelled": 0}
         ctx.log(f"adacm epoch {epoch}: thresholds {np.round(self.thresholds, 3).tolist()}, "
                 f"confident unlabelled {self._last['confident_frac']:.2f}")
