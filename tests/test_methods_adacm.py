@@ -131,3 +131,9 @@ def test_confident_clips_get_pseudo_label_loss_others_contrastive():
     loss, logs = m.loss(model, batch, _ctx())
     assert logs["mask"] == 0.0 and logs["loss_u"] == 0.0 and logs["loss_c"] > 0
     assert loss.item() == pytest.approx(0.5 * logs["loss_s"] + 0.1 * logs["loss_c"], rel=1e-5)
+
+
+def test_epoch_is_one_pass_over_the_unlabelled_pool():
+    assert _adacm().epoch_size(12, 90) == 90
+    assert _adacm().epoch_size(40, 10) == 40
+    assert METHODS.get("supervised")({}, num_classes=3, embed_dim=8).epoch_size(12, 90) == 12

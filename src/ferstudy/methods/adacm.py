@@ -114,6 +114,10 @@ class AdaCM(Method):
     def prepare(self, data: TrainData) -> None:
         self.data = data
 
+    def epoch_size(self, n_pool: int, n_unlabelled: int) -> int:
+        """One pass over the unlabelled pool, labelled clips cycled (batches 1:1)."""
+        return max(n_pool, n_unlabelled)
+
     def _teacher_of(self, model: nn.Module) -> nn.Module:
         if self.teacher is None:
             self.teacher = copy.deepcopy(model).eval()

@@ -29,6 +29,11 @@ Optional extensions (backwards compatible; a method that ignores them behaves as
   the uint8 clips. Curriculum needs ``intensity`` (or ``clips`` for confidence scoring);
   SCN uses ``clean_labels`` to log how many relabellings are correct; Ada-CM uses ``clips``
   and ``labels`` to measure the teacher's confidence on labelled data after each epoch.
+- ``method.epoch_size(n_pool, n_unlabelled)``: how many labelled clips one epoch draws;
+  default ``n_pool`` (the pool once). When a method asks for more, the engine cycles the pool
+  in fresh shuffles until that many are drawn. Ada-CM asks for ``max(n_pool, n_unlabelled)``:
+  an epoch is one pass over the unlabelled pool with labelled batches 1:1, as its code does
+  with a fixed number of iterations; otherwise a 2-labels-per-class run takes one step/epoch.
 - ``method.epoch_logs()`` (after ``on_epoch_end``) returns method-specific numbers for the
   epoch (e.g. SCN's relabel counts, Ada-CM's thresholds), for extra ``curve.csv`` columns.
 """
@@ -81,6 +86,10 @@ class Method:
 
     def prepare(self, data: TrainData) -> None:
         """Called once before training (see the module docstring); default: nothing needed."""
+
+    def epoch_size(self, n_pool: int, n_unlabelled: int) -> int:
+        """Labelled clips drawn per epoch (see the module docstring); default: the pool once."""
+        return n_pool
 
     def epoch_logs(self) -> dict[str, float]:
         """Method-specific numbers for the epoch just ended (extra curve.csv columns)."""
