@@ -1,0 +1,26 @@
+# Public datasets fetched by the workflow (RAVDESS): resumable, sha256-verified, extracted
+# under resources/ (see ferstudy.datasets.download). Licensed datasets are never fetched.
+from ferstudy.datasets.download import check_download_roots
+
+try:
+    check_download_roots(config)
+except fcfg.ConfigError as err:
+    raise WorkflowError(f"ferstudy: {err}") from None
+
+
+rule download_ravdess:
+    output:
+        provenance=download_done("ravdess"),
+        data=directory(download_root("ravdess")),
+    log:
+        f"{RESULTS}/logs/download_ravdess/ravdess.log",
+    params:
+        spec=config["download"]["ravdess"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=240,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/download_ravdess.py"
