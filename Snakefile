@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/register.smk"
+include: "workflow/rules/download.smk"
 
 
 rule all:

@@ -17,6 +17,7 @@ import yaml
 COMMANDS: dict[str, tuple[str, str]] = {
     "check-config": ("ferstudy.cli", "validate a config and print it resolved (with defaults)"),
     "register": ("ferstudy.datasets.cli", "register a dataset: manifest, folds, rejections"),
+    "download": ("ferstudy.datasets.download_cli", "fetch a public dataset (RAVDESS): resumable, verified"),
     "fetch-resources": ("ferstudy.resources", "fetch face models and real-face media (sha256-checked)"),
 }
 

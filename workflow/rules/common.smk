@@ -47,13 +47,25 @@ def registered_datasets():
 
 
 def get_register_input(wildcards):
-    """A demo dataset must be rendered before it is registered; real roots need nothing."""
+    """A demo dataset must be rendered, a downloaded one fetched, before it is registered;
+    real roots need nothing."""
     entry = config["datasets"][wildcards.dataset]
+    if entry.get("download"):
+        return {"download": download_done(entry.get("adapter", wildcards.dataset))}
     return {"demo": demo_done(wildcards.dataset)} if entry.get("demo") else {}
 
 
 def demo_done(dataset):
     return f"{RESOURCES}/demo/{dataset}.done"
+
+
+def download_done(name):
+    """Provenance table (file, url, bytes, sha256) written when a download set is extracted."""
+    return f"{RESOURCES}/downloads/{name}.csv"
+
+
+def download_root(name):
+    return f"{RESOURCES}/{config['download'][name]['dest']}"
 
 
 def get_final_output():
