@@ -116,3 +116,15 @@ def test_cli_register_writes_manifest_with_overrides(tmp_path, capsys):
     assert len(lines) == 1 + 7 and (tmp_path / "results" / "registry" / "ckplus.rejected.csv").exists()
     assert cli.main(["register", "--config", str(path), "--dataset", "nope"]) == 2
     assert "'nope' is not declared under 'datasets'; declared: ckplus" in capsys.readouterr().err
+
+
+def test_pitfalls_study_validates_on_top_of_config_yaml():
+    repo = fcfg.SCHEMA_PATH.parents[2]
+    merged = fcfg.load_yaml(repo / "config.yaml")
+    fcfg.deep_update(merged, fcfg.load_yaml(repo / "studies" / "pitfalls.yaml"))
+    for config in (merged, fcfg.load_yaml(repo / "studies" / "pitfalls.yaml")):
+        c = fcfg.validate(config)
+        assert sorted(c["study"]["archs"]) == REGISTRIES["archs"].names()
+        assert c["study"]["folds"] == list(range(c["register"]["folds"])) and c["register"]["folds"] == 10
+        assert {"ckplus", "mmi", "mug", "oulu"} <= set(c["study"]["datasets"])
+        assert not any(e["demo"] for e in c["datasets"].values() if e["root"].startswith("/data/"))
