@@ -1,0 +1,118 @@
+"""Tidy tables: one row per (run, test set), and mean/std/CI per configuration.
+
+``runs.csv`` columns: ``run`` + every grid axis (``dataset, arch, method, init, augment,
+protocol, seed, fold``) + ``test_set, kind, shared_classes, n_classes, accuracy, macro_f1,
+n_test``. ``dataset`` is the training set; ``kind`` is ``in | member | cross | lodo``.
+``summary.csv``: one row per configuration x test set with, for each metric, the number of
+runs (seeds x folds), mean, sample std and bootstrap CI of the mean.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ferstudy.evaluate.cross import COLUMNS, own_rows
+from ferstudy.evaluate.runs import AXES, CONFIG_AXES, RunKey, discover_runs
+from ferstudy.evaluate.stats import describe
+
+log = logging.getLogger("ferstudy.evaluate")
+RUN_COLUMNS = ("run", *AXES, *COLUMNS)
+GROUP_COLUMNS = (*CONFIG_AXES, "test_set", "kind")
+
+
+def _read(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"shared_classes": str, "clip_id": str}, keep_default_na=False,
+                       na_values={"accuracy": [""], "macro_f1": [""]})
+
+
+def read_runs_table(path: str | Path) -> pd.DataFrame:
+    """``runs.csv`` as written by gather_results."""
+    frame = _read(path)
+    missing = set(RUN_COLUMNS) - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path} lacks column(s) {', '.join(sorted(missing))}; rerun gather_results")
+    return frame
+
+
+def read_cross_tables(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Concatenate ``cross.csv`` files, checking each has the documented columns."""
+    frames = []
+    for path in paths:
+        frame = _read(path)
+        missing = set(RUN_COLUMNS) - set(frame.columns)
+        if missing:
+            raise ValueError(f"{path} lacks column(s) {', '.join(sorted(missing))}; "
+                             "delete it and rerun evaluate_cross")
+        frames.append(frame[list(RUN_COLUMNS)])
+    if not frames:
+        return pd.DataFrame(columns=list(RUN_COLUMNS))
+    return tidy(pd.concat(frames, ignore_index=True))
+
+
+def collect_existing(results: str | Path) -> pd.DataFrame:
+    """Rows for every finished run under ``results/runs``: its ``cross.csv`` when evaluated,
+    otherwise its own in-dataset (and member) rows, so tables never need a model re-run."""
+    results = Path(results)
+    paths, frames = [], []
+    for key in discover_runs(results / "runs"):
+        cross = results / "eval" / str(key) / "cross.csv"
+        if cross.exists():
+            paths.append(cross)
+            continue
+        log.warning("%s has no cross.csv (not evaluated yet): in-dataset rows only", key)
+        rows = pd.DataFrame(own_rows(key, results / "runs" / str(key), {}), columns=list(COLUMNS))
+        for axis, value in reversed(list(key.as_dict().items())):
+            rows.insert(0, axis, value)
+        rows.insert(0, "run", str(key))
+        frames.append(rows)
+    table = read_cross_tables(paths)
+    return tidy(pd.concat([table, *frames], ignore_index=True)) if frames else table
+
+
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stable dtypes and order (by run, then test set)."""
+    frame = frame.astype({"seed": int, "fold": int, "n_classes": int, "n_test": int,
+                          "accuracy": float, "macro_f1": float})
+    frame["shared_classes"] = frame["shared_classes"].astype(str)
+    return frame.sort_values(["run", "kind", "test_set"], kind="stable").reset_index(drop=True)
+
+
+def summarise(runs: pd.DataFrame, *, metrics: Sequence[str], resamples: int, level: float,
+              seed: int) -> pd.DataFrame:
+    """Per configuration x test set: n, mean, std, CI low/high of each metric over seeds x folds."""
+    rows = []
+    for key, group in runs.groupby(list(GROUP_COLUMNS), sort=True):
+        row = dict(zip(GROUP_COLUMNS, key))
+        row["n_runs"] = len(group)
+        row["seeds"] = ";".join(map(str, sorted(group["seed"].unique())))
+        row["folds"] = ";".join(map(str, sorted(group["fold"].unique())))
+        row["shared_classes"] = group["shared_classes"].iloc[0]
+        row["n_test_mean"] = float(group["n_test"].mean())
+        for metric in metrics:
+            stats = describe(group[metric], resamples=resamples, level=level, seed=seed)
+            for name in ("mean", "std", "ci_low", "ci_high"):
+                row[f"{metric}_{name}"] = stats[name]
+        rows.append(row)
+    columns = [*GROUP_COLUMNS, "n_runs", "seeds", "folds", "shared_classes", "n_test_mean"]
+    columns += [f"{m}_{s}" for m in metrics for s in ("mean", "std", "ci_low", "ci_high")]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def write_tables(runs: pd.DataFrame, summary: pd.DataFrame, comparisons: pd.DataFrame, *,
+                 runs_csv: str | Path, runs_parquet: str | Path, summary_csv: str | Path,
+                 comparisons_csv: str | Path) -> None:
+    from ferstudy.atomic import atomic_path, write_csv
+
+    write_csv(runs_csv, runs)
+    with atomic_path(runs_parquet, suffix=".parquet") as tmp:
+        runs.to_parquet(tmp, index=False)
+    write_csv(summary_csv, summary)
+    write_csv(comparisons_csv, comparisons)
+
+
+def run_keys(runs: pd.DataFrame) -> list[RunKey]:
+    first = runs.drop_duplicates("run")
+    return [RunKey(*(row[a] for a in AXES)) for _, row in first.iterrows()]

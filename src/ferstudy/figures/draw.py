@@ -1,0 +1,74 @@
+"""Every figure of the study from the tidy runs table and the run folders, at fixed paths.
+
+``figure_files`` is the single list of outputs (the Snakemake rule declares exactly these);
+``draw_figures`` writes them all, PNG + PDF.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ferstudy.figures import style
+from ferstudy.figures.confusion import plot_confusions
+from ferstudy.figures.curves import plot_curves
+from ferstudy.figures.heatmap import plot_cross_heatmap
+from ferstudy.figures.tsne import pick_run, plot_tsne
+from ferstudy.figures.variance import plot_variance
+
+log = logging.getLogger("ferstudy.figures")
+STUDY_FIGURES = ("variance", "cross_dataset")
+PER_DATASET = ("tsne", "confusion", "curves")
+
+
+def figure_files(figures_dir: str | Path, datasets: Sequence[str]) -> dict[str, dict[str, str]]:
+    """name -> {"png": path, "pdf": path}; names are ``variance``, ``cross_dataset`` and
+    ``{tsne|confusion|curves}/{dataset}`` for each training dataset."""
+    root = Path(figures_dir)
+    names = [*STUDY_FIGURES, *(f"{kind}/{d}" for kind in PER_DATASET for d in datasets)]
+    return {n: {ext: str(root / f"{n}.{ext}") for ext in ("png", "pdf")} for n in names}
+
+
+def draw_figures(runs: pd.DataFrame, runs_root: str | Path, figures_dir: str | Path,
+                 datasets: Sequence[str], settings: Mapping) -> list[str]:
+    """Draw every figure of ``figure_files``; returns the PNG paths written.
+
+    settings: the config's ``evaluate`` section (``figures``, ``tsne`` used).
+    """
+    dpi = settings["figures"]["dpi"]
+    metric = settings["figures"]["metric"]
+    tsne = settings["tsne"]
+    files = figure_files(figures_dir, datasets)
+    for name, paths in files.items():
+        kind, _, dataset = name.partition("/")
+        log.info("drawing %s", paths["png"])
+        if kind == "variance":
+            fig = plot_variance(runs, metric=metric)
+        elif kind == "cross_dataset":
+            fig = plot_cross_heatmap(runs, metric=metric)
+        elif kind == "confusion":
+            fig = plot_confusions(runs, runs_root, dataset)
+        elif kind == "curves":
+            fig = plot_curves(runs, runs_root, dataset)
+        else:
+            key = pick_run(runs, dataset)
+            fig = (style.message_figure(f"t-SNE: {dataset}", "no runs on this dataset yet")
+                   if key is None else
+                   plot_tsne(Path(runs_root) / str(key), perplexity=tsne["perplexity"],
+                             seed=tsne["seed"], max_points=tsne["max_points"]))
+        style.save_figure(fig, paths["png"], paths["pdf"], dpi=dpi)
+    return [p["png"] for p in files.values()]
+
+
+def draw_from_table(runs_csv: str | Path, results: str | Path, datasets: Sequence[str],
+                    settings: Mapping, qc_dir: str | Path) -> None:
+    """The ``plot_figures`` stage: every figure from ``runs.csv`` + the run folders, and the
+    QC sheets of other stages copied into ``qc_dir``."""
+    from ferstudy.evaluate.tables import read_runs_table
+    from ferstudy.figures.qc import collect_sheets
+
+    results = Path(results)
+    draw_figures(read_runs_table(runs_csv), results / "runs", results / "figures", datasets, settings)
+    collect_sheets(results, qc_dir)

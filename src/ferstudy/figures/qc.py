@@ -1,0 +1,33 @@
+"""Quality-control sheets made by other stages, gathered under results/figures/qc/ for the report.
+
+Alignment contact sheets (``results/aligned/{dataset}/contact_sheet.png``) become
+``aligned_{dataset}.png``; GAN QC sheets (any PNG under ``results/gan/``) become
+``gan_{path parts joined by _}.png``. Only sheets that exist are copied.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ferstudy.atomic import atomic_path
+
+
+def find_sheets(results: str | Path) -> dict[str, Path]:
+    """Target file name -> source sheet."""
+    results = Path(results)
+    sheets = {f"aligned_{p.parent.name}.png": p
+              for p in sorted(results.glob("aligned/*/contact_sheet.png"))}
+    for p in sorted((results / "gan").rglob("*.png")):
+        sheets["gan_" + "_".join(p.relative_to(results / "gan").parts)] = p
+    return sheets
+
+
+def collect_sheets(results: str | Path, out_dir: str | Path) -> list[Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, source in find_sheets(results).items():
+        with atomic_path(out_dir / name, suffix=".png") as tmp:
+            shutil.copyfile(source, tmp)
+        written.append(out_dir / name)
+    return written

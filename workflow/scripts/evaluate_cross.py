@@ -1,0 +1,12 @@
+from ferstudy.evaluate.cross import write_cross
+from ferstudy.logs import logged
+
+with logged(snakemake.log[0]):
+    write_cross(
+        snakemake.params.run_dir,
+        snakemake.params.stores,
+        snakemake.output.cross,
+        device=snakemake.params.device,
+        batch_clips=snakemake.params.batch_clips,
+        min_shared=snakemake.params.min_shared,
+    )
