@@ -13,6 +13,8 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/register.smk"
+include: "workflow/rules/resources.smk"
+include: "workflow/rules/align.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("ferstudy.datasets.cli", "register a dataset: manifest, folds, rejections"),
     "download": ("ferstudy.datasets.download_cli", "fetch a public dataset (RAVDESS): resumable, verified"),
     "fetch-resources": ("ferstudy.resources", "fetch face models and real-face media (sha256-checked)"),
+    "align": ("ferstudy.faces.cli", "align a dataset: detect, track, align, crop, intensity, QC"),
 }
 
 

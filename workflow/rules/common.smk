@@ -78,3 +78,28 @@ def get_final_output():
 
 # Stage rule files append functions returning lists of final targets.
 FINAL_OUTPUTS = []
+
+
+# Align stage (workflow/rules/align.smk).
+def get_temporal(wildcards):
+    """The dataset adapter's TEMPORAL: onset_apex sequences sample onset->apex, others uniform."""
+    from ferstudy.datasets import DATASETS
+
+    entry = config["datasets"][wildcards.dataset]
+    return DATASETS.get(entry.get("adapter", wildcards.dataset)).TEMPORAL
+
+
+def get_align_shards(wildcards):
+    return expand(
+        f"{RESULTS}/aligned/{wildcards.dataset}/shards/{{shard}}.npz",
+        shard=range(config["align"]["shards"]),
+    )
+
+
+def get_aligned_outputs():
+    """The store, QC table and contact sheet of every dataset the study uses."""
+    return expand(
+        f"{RESULTS}/aligned/{{dataset}}/{{name}}",
+        dataset=registered_datasets(),
+        name=["clips.npy", "intensity.npy", "index.csv", "qc.csv", "contact_sheet.png"],
+    )

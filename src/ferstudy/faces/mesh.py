@@ -120,11 +120,21 @@ class FaceMesh:
         m = roi_transform(det)
         crop = cv2.warpAffine(rgb, m, (MESH_INPUT, MESH_INPUT), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
-        self._it.set_tensor(self._in, (crop.astype(np.float32) / 255.0)[None])
-        self._it.invoke()
-        pts = self._it.get_tensor(self._points).reshape(468, 3).astype(np.float32)
-        presence = 1.0 / (1.0 + math.exp(-float(self._it.get_tensor(self._presence).ravel()[0])))
+        pts, presence = self.landmarks_on_crop(crop)
         inv = cv2.invertAffineTransform(m)
         xy = pts[:, :2] @ inv[:, :2].T + inv[:, 2]
         z = pts[:, 2:] * float(np.linalg.norm(inv[:, 0]))
         return np.concatenate([xy, z], axis=1).astype(np.float32), presence
+
+    def landmarks_on_crop(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
+        """Landmarks of a face already framed for the model: RGB uint8 (192, 192, 3), eyes
+        level, face box x 1.5 filling the crop (``ferstudy.faces.align.mesh_crop`` makes one).
+        Returns (points (468, 3) float32 in crop pixels, face presence probability)."""
+        if crop.shape != (MESH_INPUT, MESH_INPUT, 3):
+            raise ValueError(f"face-mesh input must be ({MESH_INPUT}, {MESH_INPUT}, 3), "
+                             f"got {crop.shape}")
+        self._it.set_tensor(self._in, (crop.astype(np.float32) / 255.0)[None])
+        self._it.invoke()
+        pts = self._it.get_tensor(self._points).reshape(468, 3).astype(np.float32)
+        presence = 1.0 / (1.0 + math.exp(-float(self._it.get_tensor(self._presence).ravel()[0])))
+        return pts, presence

@@ -1,0 +1,34 @@
+# Obtained inputs: MediaPipe face models (sha256-pinned in config) and real-face media.
+
+
+rule get_face_models:
+    output:
+        detector=f"{RESOURCES}/models/face_detection_short_range.tflite",
+        landmarks=f"{RESOURCES}/models/face_landmark.tflite",
+    log:
+        f"{RESULTS}/logs/get_face_models/get_face_models.log",
+    params:
+        cfg=config["face_models"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/get_face_models.py"
+
+
+rule fetch_media:
+    output:
+        provenance=f"{RESOURCES}/media/pyfeat/provenance.csv",
+    log:
+        f"{RESULTS}/logs/fetch_media/fetch_media.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/fetch_media.py"

@@ -1,0 +1,7 @@
+from pathlib import Path
+
+from ferstudy.logs import logged
+from ferstudy.resources import fetch_face_models
+
+with logged(snakemake.log[0]):
+    fetch_face_models(snakemake.params.cfg, Path(snakemake.output.detector).parent)
