@@ -109,7 +109,7 @@ def test_cli_register_root_errors(tmp_path, capsys, make_root, expected):
 def test_cli_register_writes_manifest_with_overrides(tmp_path, capsys):
     root = trees.ckplus(tmp_path)
     path = write_config(tmp_path, tmp_path / "elsewhere")
-    rc = cli.main(["register", "--config", str(path), "--dataset", "ckplus",
+    rc = cli.main(["register", "--config", str(path), "--dataset", "ckplus", "--workers", "2",
                    "--set", f"datasets.ckplus.root={root}", "--set", "register.fold_seed=3"])
     assert rc == 0, capsys.readouterr().err
     lines = (tmp_path / "results" / "registry" / "ckplus.csv").read_text().splitlines()

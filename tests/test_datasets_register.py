@@ -78,3 +78,12 @@ def test_missing_classes_are_logged_not_invented(tmp_path, caplog):
         m, _ = run(tmp_path, "oulu", trees.oulu(tmp_path))
     assert set(m["label"]) == {"anger", "happiness", "surprise"}
     assert "no clip of class(es) disgust, fear, sadness" in caplog.text
+
+
+def test_parallel_probing_gives_the_same_tables(tmp_path):
+    from ferstudy.datasets.register import make_adapter, scan_dataset
+
+    adapter = make_adapter("mug", {"root": str(trees.mug(tmp_path))})
+    one, rej_one = scan_dataset(adapter, workers=1)
+    four, rej_four = scan_dataset(adapter, workers=4)
+    assert one.equals(four) and rej_one.equals(rej_four) and len(one) == 12

@@ -7,6 +7,8 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True, help="dataset name (a key of 'datasets')")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="threads that decode and hash clips (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -22,4 +24,5 @@ def run(args: argparse.Namespace) -> None:
     with logged():
         register(args.dataset, config["datasets"][args.dataset], out / f"{args.dataset}.csv",
                  out / f"{args.dataset}.rejected.csv", folds=config["register"]["folds"],
-                 seed=config["register"]["fold_seed"], strict=config["register"]["strict"])
+                 seed=config["register"]["fold_seed"], strict=config["register"]["strict"],
+                 workers=args.workers)

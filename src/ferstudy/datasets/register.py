@@ -11,6 +11,7 @@ Nothing is ever written inside the dataset root.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,31 +47,45 @@ def _utf8(text: str) -> bool:
         return False
 
 
-def scan_dataset(adapter) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the adapter and probe every clip. Returns (manifest without folds, rejected)."""
+def _probe(item: ClipRecord) -> tuple[int, float, str] | str:
+    """(frames, fps, sha256) of a clip, or the reason it cannot be read."""
+    try:
+        frames, fps = probe(item.source, item.kind)
+        return frames, fps, sha256_of(item.source, item.kind)
+    except (MediaError, OSError) as err:
+        return printable(str(err))
+
+
+def scan_dataset(adapter, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the adapter and probe every clip (decode every frame, hash the files) with
+    ``workers`` threads (OpenCV decodes outside the GIL). Returns (manifest without folds,
+    rejected), both in the adapter's order whatever ``workers`` is."""
     adapter.check_root()
-    rows, rejected = [], []
+    items: list[ClipRecord | Rejection] = []
     seen: set[str] = set()
     for item in adapter.scan():
+        if isinstance(item, ClipRecord):
+            if not all(map(_utf8, (item.clip_id, item.subject, item.source))):
+                # The manifest is UTF-8 text read by later stages: such a path cannot round-trip.
+                item = Rejection(item.source, "file name is not valid UTF-8; rename it")
+            elif item.clip_id in seen:
+                item = Rejection(item.source, f"duplicate clip id {item.clip_id}")
+            else:
+                seen.add(item.clip_id)
+        items.append(item)
+    clips = [i for i in items if isinstance(i, ClipRecord)]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        probed = dict(zip((c.clip_id for c in clips), pool.map(_probe, clips)))
+    rows, rejected = [], []
+    for item in items:
         if isinstance(item, Rejection):
             rejected.append({"path": printable(item.path), "reason": printable(item.reason)})
             continue
-        assert isinstance(item, ClipRecord)
-        if not all(map(_utf8, (item.clip_id, item.subject, item.source))):
-            # The manifest is UTF-8 text read by later stages: such a path cannot round-trip.
-            rejected.append({"path": printable(item.source),
-                             "reason": "file name is not valid UTF-8; rename it"})
+        result = probed[item.clip_id]
+        if isinstance(result, str):
+            rejected.append({"path": item.source, "reason": result})
             continue
-        if item.clip_id in seen:
-            rejected.append({"path": item.source, "reason": f"duplicate clip id {item.clip_id}"})
-            continue
-        try:
-            frames, fps = probe(item.source, item.kind)
-            digest = sha256_of(item.source, item.kind)
-        except (MediaError, OSError) as err:
-            rejected.append({"path": item.source, "reason": printable(str(err))})
-            continue
-        seen.add(item.clip_id)
+        frames, fps, digest = result
         rows.append({
             "clip_id": item.clip_id, "dataset": adapter.name, "subject": item.subject,
             "label": item.label, "label_raw": item.label_raw, "source": item.source,
@@ -81,14 +96,14 @@ def scan_dataset(adapter) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def register(name: str, entry: dict[str, Any], out_csv: str | Path, rejected_csv: str | Path,
-             *, folds: int, seed: int, strict: bool = False) -> pd.DataFrame:
+             *, folds: int, seed: int, strict: bool = False, workers: int = 1) -> pd.DataFrame:
     adapter = make_adapter(name, entry)
     root = adapter.root.resolve()
     for out in (out_csv, rejected_csv):
         if root == Path(out).resolve() or root in Path(out).resolve().parents:
             raise DatasetError(f"dataset {name!r}: output {out} lies inside the dataset root "
                                f"{adapter.root}, which is read-only; set 'results' elsewhere")
-    manifest, rejected = scan_dataset(adapter)
+    manifest, rejected = scan_dataset(adapter, workers)
     if strict and len(rejected):
         first = rejected.iloc[0]
         raise DatasetError(
