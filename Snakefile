@@ -16,6 +16,7 @@ include: "workflow/rules/register.smk"
 include: "workflow/rules/resources.smk"
 include: "workflow/rules/align.smk"
 include: "workflow/rules/download.smk"
+include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-config": ("ferstudy.cli", "validate a config and print it resolved (with defaults)"),
     "register": ("ferstudy.datasets.cli", "register a dataset: manifest, folds, rejections"),
     "download": ("ferstudy.datasets.download_cli", "fetch a public dataset (RAVDESS): resumable, verified"),
+    "train": ("ferstudy.train.cli", "train one grid point (run folder: model, metrics, predictions)"),
+    "pretrain": ("ferstudy.train.cli", "pretrain an architecture for ft on a pool without the test fold"),
     "fetch-resources": ("ferstudy.resources", "fetch face models and real-face media (sha256-checked)"),
     "align": ("ferstudy.faces.cli", "align a dataset: detect, track, align, crop, intensity, QC"),
 }

@@ -32,6 +32,7 @@ wildcard_constraints:
     method=REGISTRIES["methods"].pattern(),
     init=REGISTRIES["inits"].pattern(),
     augment=REGISTRIES["augments"].pattern(),
+    protocol=r"full|noise(?:sym|flip)\d+|labels\d+|frac\d+",
     seed=r"\d+",
     fold=r"\d+",
 

@@ -1,0 +1,82 @@
+"""``ferstudy train`` and ``ferstudy pretrain``: the training stage outside Snakemake.
+
+``ferstudy train --dataset ckplus --arch resnet3d --init ft --seed 0 --fold 0`` trains one
+grid point into ``results/runs/{run}/`` (same layout as the train_model rule); an ``ft`` run
+expects the pretrain model at ``results/pretrain/{dataset}/{arch}/fold{fold}/model.pt``
+(``ferstudy pretrain --dataset ckplus --arch resnet3d --fold 0`` makes it) unless
+``train.pretrain.checkpoint`` / ``torchvision`` is set.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", required=True, help="dataset or merged set (merged-a+b)")
+    parser.add_argument("--arch", required=True, help="architecture (registry name)")
+    parser.add_argument("--fold", type=int, default=0, help="test fold (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads / loader workers")
+    parser.add_argument("--out", default=None, help="output folder (default: the workflow's)")
+    if parser.prog.split()[-1] == "train":
+        parser.add_argument("--method", default="supervised")
+        parser.add_argument("--init", default="ri", help="ri | ft")
+        parser.add_argument("--augment", default="none", help="none | da | sd | da+sd")
+        parser.add_argument("--protocol", default="full", help="full | noisesym20 | labels10 | ...")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--dry-run", action="store_true",
+                            help="print the resolved train settings and the run folder, then stop")
+
+
+def run(args: argparse.Namespace) -> None:
+    import logging
+
+    from ferstudy.cli import load_config
+    from ferstudy.logs import logged
+
+    config = load_config(args)
+    results = Path(config["results"])
+    with logged(None, level=logging.INFO) as log:
+        if args.command == "pretrain":
+            from ferstudy.train.pretrain import run_pretrain
+
+            out = args.out or results / "pretrain" / args.dataset / args.arch / f"fold{args.fold}" / "model.pt"
+            run_pretrain(config, dataset=args.dataset, arch=args.arch, fold=args.fold, out=out,
+                         threads=args.threads, log=log.info)
+            return
+        wildcards = {k: getattr(args, k) for k in
+                     ("dataset", "arch", "method", "init", "augment", "protocol", "seed", "fold")}
+        from ferstudy.train.run import RunSpec
+
+        spec = RunSpec(**wildcards)
+        run_dir = Path(args.out) if args.out else results / "runs" / spec.name
+        if args.dry_run:
+            import yaml
+
+            print(f"run folder: {run_dir}")
+            print(yaml.safe_dump({"train": config["train"]}, sort_keys=False), end="")
+            return
+        pretrained = results / "pretrain" / args.dataset / args.arch / f"fold{args.fold}" / "model.pt"
+        from ferstudy.augment import AUGMENTS
+
+        synthetic = (results / "synthetic" / args.dataset / f"fold{args.fold}" / "index.csv"
+                     if AUGMENTS.get(args.augment).synthetic else None)
+        train_from_workflow(config=config, wildcards=wildcards, run_dir=run_dir,
+                            pretrained=pretrained if args.init == "ft" else None,
+                            synthetic=synthetic, threads=args.threads, log=log.info)
+
+
+def train_from_workflow(*, config: dict, wildcards: dict, run_dir, pretrained=None,
+                        synthetic=None, threads: int = 1, log=print) -> dict:
+    """Shared by the train_model rule and ``ferstudy train``: read the stores, train, write."""
+    from ferstudy.clipstore import load_dataset, read_store
+    from ferstudy.train.run import RunSpec, train_run
+
+    spec = RunSpec(dataset=wildcards["dataset"], arch=wildcards["arch"],
+                   method=wildcards["method"], init=wildcards["init"],
+                   augment=wildcards["augment"], protocol=wildcards["protocol"],
+                   seed=int(wildcards["seed"]), fold=int(wildcards["fold"]))
+    clips = load_dataset(config["results"], spec.dataset, mmap=False)
+    syn = read_store(Path(synthetic).parent, mmap=False) if synthetic else None
+    return train_run(spec, config, run_dir, clips=clips, synthetic=syn, pretrained=pretrained,
+                     threads=threads, log=log)

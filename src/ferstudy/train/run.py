@@ -1,0 +1,173 @@
+"""One grid point of the study: load, split, build, initialise, fit, evaluate once, write.
+
+``train_run`` is what the ``train_model`` rule and ``ferstudy train`` call. The test fold is
+touched exactly once, after training, with the model chosen on validation.
+"""
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ferstudy.train import device as dev
+from ferstudy.train.checkpoint import fingerprint
+from ferstudy.train.data import RunData, build_run_data
+from ferstudy.train.loop import FitResult, LoopConfig, fit
+from ferstudy.train.metrics import classification_metrics
+from ferstudy.train.outputs import predictions_frame, split_frame, write_run_outputs
+from ferstudy.train.predict import predict
+
+# train.* keys that change where or how fast a run goes, not what it computes
+RUNTIME_KEYS = {"device", "num_workers", "gpu", "mem_mb", "runtime", "threads", "log_every_s",
+                "pretrain"}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    dataset: str
+    arch: str
+    method: str
+    init: str
+    augment: str
+    protocol: str
+    seed: int
+    fold: int
+
+    @property
+    def name(self) -> str:
+        return (f"{self.dataset}/{self.arch}/{self.method}/{self.init}/{self.augment}/"
+                f"{self.protocol}/seed{self.seed}/fold{self.fold}")
+
+
+def arch_kwargs(data: RunData, width: float) -> dict[str, Any]:
+    t, h, _, c = data.train.shape
+    return {"num_classes": len(data.classes), "in_channels": c, "frames": t, "size": h,
+            "width": float(width)}
+
+
+def build_initialised(arch: str, init: str, kwargs: dict, *, seed: int, ft: dict | None,
+                      log) -> torch.nn.Module:
+    """The model with ``init`` applied (``ft``: ``ri`` first, then the pretrained tensors)."""
+    from ferstudy.archs import build_model
+    from ferstudy.inits import INITS
+    from ferstudy.train.pretrained import load_pretrained
+
+    dev.seed_everything(dev.derive_seed(seed, -1))   # the init draws
+    model = build_model(arch, **kwargs)
+    INITS.get(init)(model)
+    if init == "ft":
+        load_pretrained(model, arch=arch, log=log, **(ft or {}))
+    return model
+
+
+def augment_function(augment: str, da_params: dict):
+    from ferstudy.augment import AUGMENTS
+
+    if not AUGMENTS.get(augment).affine:
+        return None
+    from ferstudy.augment.affine import clip_affine
+
+    return lambda x, generator: clip_affine(x, generator, da_params)
+
+
+def train_run(spec: RunSpec, config: dict, out_dir: str | Path, *, clips, synthetic=None,
+              pretrained: str | Path | None = None, threads: int = 1, log=print,
+              on_epoch_end=None) -> dict:
+    """Train ``spec`` on ``clips`` (a ClipSet: the dataset or merged set) and write the run
+    folder ``out_dir``; return metrics. ``pretrained``: the pretrain_model output for ``ft``."""
+    from ferstudy.methods import METHODS
+
+    tcfg = config["train"]
+    out_dir = Path(out_dir)
+    device = dev.pick_device(tcfg["device"])
+    dev.configure(device, threads=threads, deterministic=tcfg["deterministic"])
+    data = build_run_data(clips, name=spec.dataset, fold=spec.fold,
+                          study_classes=config["study"]["classes"],
+                          val_fraction=tcfg["val_fraction"], seed=spec.seed,
+                          protocol=spec.protocol, synthetic=synthetic,
+                          synthetic_ratio=config.get("augment", {}).get("sd", {}).get("ratio", 1.0),
+                          log=log)
+    log(f"run {spec.name}: {len(data.train)} train ({data.notes.get('n_synthetic', 0)} "
+        f"synthetic), {len(data.val)} val, {len(data.test)} test clips; classes "
+        f"{list(data.classes)}; device {dev.describe(device)}, amp "
+        f"{dev.amp_dtype(device, tcfg['amp'])}, threads {threads}")
+    kwargs = arch_kwargs(data, tcfg["width"])
+    ft = ft_source(tcfg["pretrain"], pretrained, spec)
+    model = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
+    model = dev.prepare_model(model, device)
+    method = METHODS.get(spec.method)(config.get("methods", {}).get(spec.method, {}),
+                                      num_classes=len(data.classes), embed_dim=model.embed_dim)
+    loop_cfg = LoopConfig.from_config(tcfg)
+    print_cfg = {k: v for k, v in tcfg.items() if k not in RUNTIME_KEYS}
+    key = fingerprint({"run": asdict(spec), "train": print_cfg, "kwargs": kwargs,
+                       "method": config.get("methods", {}).get(spec.method),
+                       "augment": config.get("augment"), "n": [len(data.train), len(data.val)],
+                       "ft": str(ft)})
+    result = fit(model, method, data, loop_cfg, device=device, seed=spec.seed, threads=threads,
+                 augment_fn=augment_function(spec.augment, config.get("augment", {}).get("da", {})),
+                 checkpoint_path=out_dir / "checkpoint.pt", fingerprint=key, log=log,
+                 on_epoch_end=on_epoch_end)
+    metrics = finish(spec, config, out_dir, data, model, method, result, kwargs, device, threads, log)
+    (out_dir / "checkpoint.pt").unlink(missing_ok=True)
+    return metrics
+
+
+def ft_source(pcfg: dict, pretrained: str | Path | None, spec: RunSpec) -> dict:
+    """Where ``ft`` weights come from: train.pretrain.checkpoint (may hold {arch}, {dataset},
+    {fold}) > train.pretrain.torchvision > the pretrain_model output."""
+    if pcfg.get("checkpoint"):
+        path = pcfg["checkpoint"].format(arch=spec.arch, dataset=spec.dataset, fold=spec.fold)
+        return {"checkpoint": path, "keep_head": pcfg["keep_head"]}
+    if pcfg.get("torchvision"):
+        return {"torchvision": True, "keep_head": pcfg["keep_head"]}
+    return {"checkpoint": pretrained, "keep_head": pcfg["keep_head"]}
+
+
+def finish(spec: RunSpec, config: dict, out_dir: Path, data: RunData, model, method,
+           result: FitResult, kwargs: dict, device: torch.device, threads: int, log) -> dict:
+    """Evaluate the selected model once on the test fold and write the run folder."""
+    evaluated = method.eval_model(model)
+    evaluated.load_state_dict(result.best_state)
+    t0 = time.perf_counter()
+    probs, emb = predict(evaluated, data.test.clips, device=device,
+                         batch_size=config["train"]["batch_size"] * 2, amp=config["train"]["amp"])
+    metrics = classification_metrics(data.test_labels, probs.argmax(1), data.classes)
+    metrics.update({
+        "epochs": result.epochs, "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early, "wall_time_s": round(result.wall_time_s, 3),
+        "test_time_s": round(time.perf_counter() - t0, 3),
+        "device": dev.describe(device), "amp": str(dev.amp_dtype(device, config["train"]["amp"])),
+        "threads": threads, "torch": torch.__version__, "python": platform.python_version(),
+        "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
+        "n_labelled": data.notes["n_labelled"], "n_synthetic": data.notes.get("n_synthetic", 0),
+        "actual_noise_rate": data.notes["actual_noise_rate"],
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+        "run": spec.name,
+    })
+    write_audit_files(out_dir, data, spec)
+    write_run_outputs(out_dir, model_blob={
+        "arch": spec.arch, "state_dict": result.best_state, "classes": data.classes,
+        "arch_kwargs": kwargs, "embed_dim": model.embed_dim, "method_state": method.state_dict()},
+        metrics=metrics, predictions=predictions_frame(data.test.index, data.test_labels, probs,
+                                                       data.classes),
+        embeddings=emb, curve=result.curve, config=config, run=asdict(spec))
+    log(f"test: accuracy {metrics['accuracy']:.4f} macro_f1 {metrics['macro_f1']:.4f} "
+        f"(model of epoch {result.best_epoch + 1}/{result.epochs}); wrote {out_dir}")
+    return metrics
+
+
+def write_audit_files(out_dir: Path, data: RunData, spec: RunSpec) -> None:
+    from ferstudy import atomic
+    from ferstudy.protocols import write_protocol_file
+
+    atomic.write_csv(out_dir / "split.csv", split_frame(data))
+    if spec.protocol != "full" and data.protocol is not None:
+        n_real = len(data.protocol.train_labels)
+        write_protocol_file(out_dir / "protocol.csv",
+                            data.train.index["clip_id"].astype(str).to_numpy()[:n_real],
+                            data.protocol, data.classes)
+

@@ -1,0 +1,13 @@
+from ferstudy.logs import logged
+from ferstudy.train.pretrain import run_pretrain
+
+with logged(snakemake.log[0]) as log:
+    run_pretrain(
+        snakemake.config,
+        dataset=snakemake.wildcards.dataset,
+        arch=snakemake.wildcards.arch,
+        fold=int(snakemake.wildcards.fold),
+        out=snakemake.output.model,
+        threads=snakemake.threads,
+        log=log.info,
+    )
