@@ -113,6 +113,11 @@ def test_interrupted_download_resumes_and_extracts(tmp_path, server):
     assert list(table["sha256"]) == [sha(a), sha(b)] and list(table["pinned"]) == [True, False]
     assert sorted(p.name for p in (res / "ravdess").iterdir()) == ["Actor_01", "Actor_02"]
     assert not list(res.glob(".tmp-*")) and not list(res.rglob("*.part"))
+    n_requests = len(server.log)                   # a rerun verifies the kept zips, fetches nothing
+    again = download_set("ravdess", spec(server, list(server.files)), res / "ravdess",
+                         res / "downloads" / "ravdess", res / "downloads" / "ravdess.csv")
+    assert len(server.log) == n_requests and again["sha256"].equals(table["sha256"])
+    assert sorted(p.name for p in (res / "ravdess").iterdir()) == ["Actor_01", "Actor_02"]
     from ferstudy.datasets.register import make_adapter, scan_dataset
     m, rej = scan_dataset(make_adapter("ravdess", {"root": str(res / "ravdess")}))
     assert len(m) == 4 and rej.empty and set(m["label"]) == {"happiness", "anger"}
