@@ -73,6 +73,7 @@ class ClipResult:
     intensity: np.ndarray | None = None   # float32 (T,) when ok (NaN if landmarks are off)
     frame_ids: np.ndarray | None = None   # int64 (T,) source frame of each stored frame
     transforms: np.ndarray | None = None  # float64 (T, 2, 3) image px -> crop px per frame
+    detected: np.ndarray | None = None    # bool (n,) frames with a detection (once decoded)
 
 
 class Aligner:
@@ -126,30 +127,33 @@ class Aligner:
             return ClipResult(qc)
         track = track_faces(per_frame, smooth_window=s.smooth_window, max_gap=s.max_gap)
         n, rate = len(track), track.detection_rate
+        result = ClipResult(qc, detected=track.detected)
         qc.update(frames=n, detected=int(track.detected.sum()), usable=int(track.valid.sum()),
                   detection_rate=round(rate, 4), max_faces=track.max_faces,
                   mean_score=round(float(track.scores[track.detected].mean()), 4)
                   if track.detected.any() else 0.0)
         if not track.detected.any():
             qc["reason"] = f"no face: no face detected in any of its {n} frame(s)"
-            return ClipResult(qc)
+            return result
         if rate < s.min_detection_rate:
             qc["reason"] = (f"low detection rate: {rate:.2f} < align.min_detection_rate "
                             f"{s.min_detection_rate:.2f} ({qc['detected']} of {n} frames)")
-            return ClipResult(qc)
+            return result
         chosen = sample_frames(track.valid, s.frames, mode_for(temporal, kind))
         neutral = int(np.flatnonzero(track.valid)[0])
         try:
             frames = self._fetch(source, kind, kept, set(chosen.tolist()) | {neutral})
         except (MediaError, OSError) as err:   # changed on disk between the two passes
             qc["reason"] = f"undecodable: {err}"
-            return ClipResult(qc)
+            return result
         keypoints, intensity = self._landmarks(frames, track, chosen, neutral, qc)
         transforms = np.stack([similarity(keypoints[t], s.canonical, s.size) for t in chosen])
         clip = np.stack([to_color(warp(frames[t], m, s.size), s.color)
                          for t, m in zip(chosen, transforms)])
         qc.update(status="ok", intensity=round(clip_intensity(intensity), 5))
-        return ClipResult(qc, clip, intensity, chosen, transforms)
+        result.clip, result.intensity = clip, intensity
+        result.frame_ids, result.transforms = chosen, transforms
+        return result
 
     def _landmarks(self, frames: dict[int, np.ndarray], track: Track, chosen: np.ndarray,
                    neutral: int, qc: dict[str, Any]) -> tuple[dict[int, np.ndarray], np.ndarray]:
