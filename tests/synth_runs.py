@@ -107,3 +107,20 @@ def write_study(results: Path, *, datasets=("ckplus", "mug", "merged-ckplus+mug"
                     write_run(results, run, list(classes), accuracy=acc, seed=seed + 10 * d_i)
                     runs.append(run)
     return runs
+
+
+def write_png(path: Path, value: int = 128) -> Path:
+    """A small real PNG (a grey square)."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((16, 16), value, dtype=np.uint8)).save(path)
+    return path
+
+
+def write_align_qc(results: Path, dataset: str) -> None:
+    """The align stage's qc.csv and contact_sheet.png next to a synthetic store."""
+    store = results / "aligned" / dataset
+    pd.DataFrame({"clip_id": ["a"], "status": ["ok"], "reason": [""]}).to_csv(store / "qc.csv",
+                                                                              index=False)
+    write_png(store / "contact_sheet.png")

@@ -1,38 +1,32 @@
 # Figures: drawn from the tables (plot_figures, part of `snakemake`), or regenerated from
 # whatever run outputs exist (`snakemake figures`, which never schedules training).
-from ferstudy.figures.draw import figure_files  # noqa: E402
+from ferstudy.figures.catalog import figure_caption, figure_files  # noqa: E402
 
 FIGURES = figure_files(f"{RESULTS}/figures", STUDY["datasets"])
-FIGURE_CAPTIONS = {
-    "variance": ("variance", "Spread over seeds and folds"),
-    "cross_dataset": ("cross_dataset", "Cross-dataset tests"),
-    "tsne": ("tsne", "Embeddings (t-SNE)"),
-    "confusion": ("confusion", "Confusion matrices"),
-    "curves": ("curves", "Training curves"),
-}
-
-
-def figure_report(name):
-    """The PNG of a figure, marked for the report with its caption (PDFs stay plain outputs)."""
-    kind, _, dataset = name.partition("/")
-    caption, category = FIGURE_CAPTIONS[kind]
-    extra = {"subcategory": dataset} if dataset else {}
-    return report(FIGURES[name]["png"], caption=f"../report/{caption}.rst", category=category,
-                  **extra)
 
 
 rule plot_figures:
     input:
         runs=rules.gather_results.output.runs_csv,
     output:
-        png=[figure_report(name) for name in FIGURES],
+        # PNGs go into the report with their captions; PDFs (vector) are plain outputs
+        png=[
+            report(paths["png"], caption=f"../report/{figure_caption(name)[0]}.rst",
+                   category=figure_caption(name)[1], subcategory=figure_caption(name)[2])
+            for name, paths in FIGURES.items()
+        ],
         pdf=[paths["pdf"] for paths in FIGURES.values()],
-        qc=report(directory(f"{RESULTS}/figures/qc"), patterns=["{name}.png"],
-                  caption="../report/qc_sheets.rst", category="Quality control"),
+        qc=report(
+            directory(f"{RESULTS}/figures/qc"),
+            patterns=["{name}.png"],
+            caption="../report/qc_sheets.rst",
+            category="Quality control",
+        ),
     log:
         f"{RESULTS}/logs/plot_figures/plot_figures.log",
     params:
-        results=RESULTS,
+        # results/ is two levels above results/tables/runs.csv
+        results=lambda wc, input: os.path.dirname(os.path.dirname(input.runs)),
         datasets=STUDY["datasets"],
         settings=config["evaluate"],
     threads: 1

@@ -56,18 +56,22 @@ def collect_existing(results: str | Path) -> pd.DataFrame:
     """Rows for every finished run under ``results/runs``: its ``cross.csv`` when evaluated,
     otherwise its own in-dataset (and member) rows, so tables never need a model re-run."""
     results = Path(results)
-    paths, frames = [], []
+    paths, frames, unevaluated = [], [], []
     for key in discover_runs(results / "runs"):
         cross = results / "eval" / str(key) / "cross.csv"
         if cross.exists():
             paths.append(cross)
             continue
-        log.warning("%s has no cross.csv (not evaluated yet): in-dataset rows only", key)
+        unevaluated.append(str(key))
         rows = pd.DataFrame(own_rows(key, results / "runs" / str(key), {}), columns=list(COLUMNS))
         for axis, value in reversed(list(key.as_dict().items())):
             rows.insert(0, axis, value)
         rows.insert(0, "run", str(key))
         frames.append(rows)
+    if unevaluated:
+        log.warning("%d run(s) have no cross.csv yet (rule evaluate_cross): in-dataset rows only "
+                    "for %s", len(unevaluated), ", ".join(unevaluated[:5]) +
+                    (", ..." if len(unevaluated) > 5 else ""))
     table = read_cross_tables(paths)
     return tidy(pd.concat([table, *frames], ignore_index=True)) if frames else table
 

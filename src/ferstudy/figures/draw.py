@@ -1,7 +1,7 @@
 """Every figure of the study from the tidy runs table and the run folders, at fixed paths.
 
-``figure_files`` is the single list of outputs (the Snakemake rule declares exactly these);
-``draw_figures`` writes them all, PNG + PDF.
+``catalog.figure_files`` is the single list of outputs (the Snakemake rule declares exactly
+these); ``draw_figures`` writes them all, PNG + PDF.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ferstudy.figures import style
+from ferstudy.figures.catalog import figure_files
 from ferstudy.figures.confusion import plot_confusions
 from ferstudy.figures.curves import plot_curves
 from ferstudy.figures.heatmap import plot_cross_heatmap
@@ -19,16 +20,6 @@ from ferstudy.figures.tsne import pick_run, plot_tsne
 from ferstudy.figures.variance import plot_variance
 
 log = logging.getLogger("ferstudy.figures")
-STUDY_FIGURES = ("variance", "cross_dataset")
-PER_DATASET = ("tsne", "confusion", "curves")
-
-
-def figure_files(figures_dir: str | Path, datasets: Sequence[str]) -> dict[str, dict[str, str]]:
-    """name -> {"png": path, "pdf": path}; names are ``variance``, ``cross_dataset`` and
-    ``{tsne|confusion|curves}/{dataset}`` for each training dataset."""
-    root = Path(figures_dir)
-    names = [*STUDY_FIGURES, *(f"{kind}/{d}" for kind in PER_DATASET for d in datasets)]
-    return {n: {ext: str(root / f"{n}.{ext}") for ext in ("png", "pdf")} for n in names}
 
 
 def draw_figures(runs: pd.DataFrame, runs_root: str | Path, figures_dir: str | Path,

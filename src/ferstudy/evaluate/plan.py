@@ -1,0 +1,60 @@
+"""What the evaluate rules need from the config: the grid of runs and each run's test stores.
+
+Pure functions of the config, used by workflow/rules/evaluate.smk (so the rule file holds no
+logic of its own) and testable without Snakemake.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ferstudy.config import dataset_members, is_merged
+
+RUN_PATTERN = "{dataset}/{arch}/{method}/{init}/{augment}/{protocol}/seed{seed}/fold{fold}"
+
+
+def study_runs(study: Mapping[str, Any]) -> list[str]:
+    """Every ``{run}`` of the study grid, in config order."""
+    grid = itertools.product(study["datasets"], study["archs"], study["methods"], study["inits"],
+                             study["augments"], study["protocols"], study["seeds"], study["folds"])
+    return [RUN_PATTERN.format(dataset=d, arch=a, method=m, init=i, augment=g, protocol=p,
+                               seed=s, fold=f) for d, a, m, i, g, p, s, f in grid]
+
+
+def study_members(study: Mapping[str, Any]) -> list[str]:
+    """The plain datasets of the study, merged sets expanded to their members."""
+    names: list[str] = []
+    for name in study["datasets"]:
+        names += [m for m in dataset_members(name) if m not in names]
+    return names
+
+
+def eval_stores(dataset: str, study: Mapping[str, Any], results: str) -> dict[str, str]:
+    """Aligned stores a run on ``dataset`` is tested on (name -> folder): every other dataset
+    of the study when ``study.cross_dataset`` is on (cross / leave-one-dataset-out), plus the
+    members of a merged set (read for their class sets only)."""
+    members = dataset_members(dataset)
+    names = [n for n in study_members(study) if n not in members] if study["cross_dataset"] else []
+    if is_merged(dataset):
+        names = members + names
+    return {n: f"{results}/aligned/{n}" for n in names}
+
+
+RUN_FILES = ("model", "metrics", "predictions")  # train_model outputs evaluate_cross reads
+
+
+def evaluate_inputs(run_files: Mapping[str, str], stores: Mapping[str, str]) -> dict[str, Any]:
+    """Named inputs of evaluate_cross: the run's files (name -> path, ``RUN_FILES``) and the
+    stores' clips and index."""
+    return {
+        **{name: run_files[name] for name in RUN_FILES},
+        "store_index": [f"{s}/index.csv" for s in stores.values()],
+        "store_clips": [f"{s}/clips.npy" for s in stores.values()],
+    }
+
+
+def alternation(names) -> str:
+    """A regex matching exactly one of ``names`` (longest first), for wildcard constraints."""
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
