@@ -16,7 +16,7 @@ T, SIZE = 4, 8   # frames and pixels of the synthetic aligned clips
 
 
 def write_store(results: Path, dataset: str, classes, n_per_class: int = 3, folds: int = 2,
-                seed: int = 0) -> Path:
+                seed: int = 0, size: int = SIZE) -> Path:
     """results/aligned/{dataset}/{clips.npy,index.csv}: clip c of class k is filled with the
     grey value 20 * (index of k in BASIC6 + neutral/contempt) so a test predictor can read it."""
     rng = np.random.default_rng(seed)
@@ -24,7 +24,7 @@ def write_store(results: Path, dataset: str, classes, n_per_class: int = 3, fold
     for label in classes:
         for i in range(n_per_class):
             value = 20 * (list(("neutral", *BASIC6, "contempt")).index(label) + 1)
-            clips.append(np.full((T, SIZE, SIZE, 1), value, dtype=np.uint8))
+            clips.append(np.full((T, size, size, 1), value, dtype=np.uint8))
             rows.append({"row": len(rows), "clip_id": f"{dataset}_{label}_{i}", "dataset": dataset,
                          "subject": f"S{i}", "label": label, "fold": i % folds,
                          "detection_rate": 1.0, "intensity": float(rng.uniform())})

@@ -97,3 +97,30 @@ def test_wrong_prediction_shape_is_a_clear_error(tmp_path):
         evaluate_run(run, {"mug": store}, predictor=bad)
     with pytest.raises(ValueError, match="not a run path"):
         evaluate_run(tmp_path / "runs" / "ckplus", {}, predictor=bad)
+
+
+def test_default_predictor_runs_the_saved_model_of_the_run(tmp_path):
+    """The real path: model.pt written as the engine writes it, loaded and run on CPU."""
+    torch = pytest.importorskip("torch")
+    from ferstudy.archs.zoo import build_model
+    from ferstudy.train.outputs import write_model
+    from ferstudy.train.predict import load_run_model, predict
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    classes = ["anger", "fear", "contempt"]
+    kwargs = {"num_classes": 3, "in_channels": 1, "frames": 4, "size": 16, "width": 0.25}
+    run = write_run(tmp_path, "ckplus/vgg3d/supervised/ri/none/full/seed0/fold0", classes,
+                    accuracy=1.0)
+    model = build_model("vgg3d", **kwargs)
+    write_model(run / "model.pt", arch="vgg3d", state_dict=model.state_dict(), classes=classes,
+                arch_kwargs=kwargs, embed_dim=model.embed_dim)
+    store = write_store(tmp_path, "mug", ["neutral", "anger", "fear"], n_per_class=2, size=16)
+    frame = evaluate_run(run, {"mug": store}, device="cpu", batch_clips=3)
+    cross = frame.set_index("kind").loc["cross"]
+    assert cross["shared_classes"] == "anger;fear" and cross["n_test"] == 4
+    # the same numbers by hand: the model's probabilities, arg-max over anger/fear only
+    clips = np.load(store / "clips.npy")[2:]   # rows 0-1 are neutral
+    probs, _ = predict(load_run_model(run), clips, device="cpu")
+    pred = np.array(["anger", "fear"])[probs[:, :2].argmax(1)]
+    assert cross["accuracy"] == pytest.approx(np.mean(pred == ["anger"] * 2 + ["fear"] * 2))

@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pretrain": ("ferstudy.train.cli", "pretrain an architecture for ft on a pool without the test fold"),
     "fetch-resources": ("ferstudy.resources", "fetch face models and real-face media (sha256-checked)"),
     "align": ("ferstudy.faces.cli", "align a dataset: detect, track, align, crop, intensity, QC"),
+    "train-gan": ("ferstudy.augment.cli_gan", "train the SD clip GAN of one training set and fold (+ quality figures)"),
+    "generate": ("ferstudy.augment.cli_generate", "sample a synthetic clip store from a trained clip GAN"),
+    "evaluate": ("ferstudy.evaluate.cli", "test one run on its own and every other dataset (cross.csv)"),
+    "figures": ("ferstudy.figures.cli", "regenerate every table and figure from existing run outputs"),
 }
 
 

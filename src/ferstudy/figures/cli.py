@@ -1,0 +1,18 @@
+"""``ferstudy figures``: every table and figure again from the run outputs under results/."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> None:
+    from ferstudy.cli import load_config
+    from ferstudy.figures.regenerate import regenerate
+    from ferstudy.logs import logged
+
+    config = load_config(args)
+    with logged():
+        regenerate(config["results"], config["study"]["datasets"], config["evaluate"])
