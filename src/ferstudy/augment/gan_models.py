@@ -1,0 +1,162 @@
+"""The clip GAN's networks: a neutral-face + expression-motion generator and two critics.
+
+Generator ``G(z, y, t)``: one latent ``z`` per clip (held fixed over its frames: the identity
+and look of the clip), the class ``y`` and a per-frame expression intensity ``t`` in [0, 1].
+Per clip it draws a neutral face ``N(z)`` and, for the class, a displacement field ``F(z, y)``
+and a shading residual ``R(z, y)``; frame k is ``warp(N, t_k F) + t_k R``. So every clip starts
+from a class-independent neutral face at ``t = 0`` and moves smoothly towards the class's apex
+as ``t`` rises (temporal coherence by construction: the frames share N, F and R and differ
+only in how far along the motion they are), and the cost of a clip is that of about one image,
+not T images, which keeps CPU training within minutes. Layers use a batch-independent
+GroupNorm followed by FiLM from the conditioning (sampling behaves as training does).
+
+Critics, both spectrally normalised with projection conditioning (Miyato & Koyama 2018):
+- ``FrameCritic(x, y, t)``: single frames ``(N, C, H, W)`` with class and intensity, so it
+  judges whether a frame looks like class y at intensity t.
+- ``ClipCritic(x, y)``: whole clips as frames + frame-to-frame differences stacked in channels
+  ``(B, C*(2T-1), H, W)`` (early fusion): judges the motion.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils.parametrizations import spectral_norm
+
+MAX_FLOW = 0.15   # largest displacement, in normalised units (2 = image size): ~7% of the face
+
+
+class FiLMBlock(nn.Module):
+    """[Upsample x2 ->] conv3x3 -> GroupNorm -> FiLM(cond) -> ReLU."""
+
+    def __init__(self, cin: int, cout: int, cond_dim: int, upsample: bool = True):
+        super().__init__()
+        self.upsample = upsample
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.norm = nn.GroupNorm(min(8, cout), cout, affine=False)
+        self.film = nn.Linear(cond_dim, 2 * cout)
+
+    def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        if self.upsample:
+            h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+        h = self.norm(self.conv(h))
+        gamma, beta = self.film(cond).unsqueeze(-1).unsqueeze(-1).chunk(2, dim=1)
+        return F.relu(h * (1 + gamma) + beta)
+
+
+class ClipGenerator(nn.Module):
+    """``forward(z (B, Z), y (B,), t (B, T)) -> clips (B, C, T, H, W)`` in [0, 1].
+
+    ``size`` must be divisible by 8 (three x2 upsamplings from ``size // 8``). The motion
+    (flow + residual) is predicted at half resolution and upsampled: it is smooth.
+    """
+
+    def __init__(self, *, num_classes: int, latent_dim: int = 64, channels: int = 1,
+                 size: int = 48, width: int = 16, embed_dim: int = 32):
+        super().__init__()
+        if size % 8:
+            raise ValueError(f"augment.sd.size must be divisible by 8, got {size}")
+        self.latent_dim, self.channels, self.size = latent_dim, channels, size
+        self.s0 = size // 8
+        w = width
+        self.embed = nn.Embedding(num_classes, embed_dim)
+        self.fc = nn.Linear(latent_dim, 4 * w * self.s0 * self.s0)
+        self.up1 = FiLMBlock(4 * w, 4 * w, latent_dim)           # size/4
+        self.up2 = FiLMBlock(4 * w, 2 * w, latent_dim)           # size/2
+        self.up3 = FiLMBlock(2 * w, w, latent_dim)               # size
+        self.to_face = nn.Conv2d(w, channels, 3, padding=1)
+        motion_cond = latent_dim + embed_dim
+        self.motion1 = FiLMBlock(2 * w, 2 * w, motion_cond, upsample=False)
+        self.motion2 = FiLMBlock(2 * w, 2 * w, motion_cond, upsample=False)
+        self.to_motion = nn.Conv2d(2 * w, 2 + channels, 3, padding=1)
+        nn.init.zeros_(self.to_motion.weight)   # start from "no expression": frames = N
+        nn.init.zeros_(self.to_motion.bias)
+
+    def parts(self, z: torch.Tensor, y: torch.Tensor):
+        """Neutral face ``(B, C, S, S)``, flow ``(B, S, S, 2)``, residual ``(B, C, S, S)``."""
+        h = F.relu(self.fc(z)).reshape(z.shape[0], -1, self.s0, self.s0)
+        half = self.up2(self.up1(h, z), z)
+        face = torch.sigmoid(self.to_face(self.up3(half, z)))
+        mc = torch.cat([z, self.embed(y)], dim=1)
+        m = self.to_motion(self.motion2(self.motion1(half, mc), mc))
+        m = F.interpolate(m, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        flow = MAX_FLOW * torch.tanh(m[:, :2]).permute(0, 2, 3, 1)
+        return face, flow, torch.tanh(m[:, 2:])
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        b, frames = t.shape
+        face, flow, residual = self.parts(z, y)
+        s, c = self.size, self.channels
+        base = F.affine_grid(torch.eye(2, 3, device=z.device, dtype=face.dtype).expand(b, 2, 3),
+                             [b, c, s, s], align_corners=False)
+        tf = t.to(face.dtype).reshape(b, frames, 1, 1, 1)
+        # frame k of clip b samples the neutral face at base + t_k * flow (one grid per frame)
+        grid = (base.unsqueeze(1) + tf * flow.unsqueeze(1)).reshape(b * frames, s, s, 2)
+        faces = face.unsqueeze(1).expand(b, frames, c, s, s).reshape(b * frames, c, s, s)
+        warped = F.grid_sample(faces, grid, mode="bilinear", padding_mode="border",
+                               align_corners=False).reshape(b, frames, c, s, s)
+        out = (warped + tf * residual.unsqueeze(1)).clamp(0.0, 1.0)
+        return out.transpose(1, 2)                                   # (B, C, T, S, S)
+
+
+def _sn_conv(cin: int, cout: int, k: int = 4, s: int = 2) -> nn.Module:
+    return spectral_norm(nn.Conv2d(cin, cout, k, stride=s, padding=(k - 1) // 2 if s == 1 else 1))
+
+
+class _Trunk(nn.Module):
+    """Four stride-2 SN convs with LeakyReLU, then a sum over space: (N, Cin, H, W) -> (N, 8w)."""
+
+    def __init__(self, cin: int, width: int):
+        super().__init__()
+        chans = [cin, width, 2 * width, 4 * width, 8 * width]
+        self.convs = nn.ModuleList([_sn_conv(a, b) for a, b in zip(chans[:-1], chans[1:])])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), 0.2)
+        return x.sum(dim=(2, 3))
+
+
+class FrameCritic(nn.Module):
+    """``forward(x (N, C, H, W), y (N,), t (N,)) -> (N,)`` realness scores.
+
+    Projection: ``w.h + <e_a(y), h> + t * <e_b(y), h>``, so the class evidence it expects grows
+    with the frame's intensity (a neutral frame carries little class information).
+    """
+
+    def __init__(self, *, num_classes: int, channels: int = 1, width: int = 16):
+        super().__init__()
+        self.trunk = _Trunk(channels, width)
+        self.linear = spectral_norm(nn.Linear(8 * width, 1))
+        self.embed_a = spectral_norm(nn.Embedding(num_classes, 8 * width))
+        self.embed_b = spectral_norm(nn.Embedding(num_classes, 8 * width))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        h = self.trunk(x)
+        proj = (self.embed_a(y) * h).sum(1) + t.to(h.dtype) * (self.embed_b(y) * h).sum(1)
+        return self.linear(h).squeeze(1) + proj
+
+
+def clip_channels(x: torch.Tensor) -> torch.Tensor:
+    """``(B, C, T, H, W)`` -> ``(B, C*(2T-1), H, W)``: the frames, then their differences."""
+    diffs = x[:, :, 1:] - x[:, :, :-1]
+    b, _, _, h, w = x.shape
+    return torch.cat([x.reshape(b, -1, h, w), diffs.reshape(b, -1, h, w)], dim=1)
+
+
+class ClipCritic(nn.Module):
+    """``forward(x (B, C, T, H, W), y (B,)) -> (B,)`` realness scores of whole clips."""
+
+    def __init__(self, *, num_classes: int, channels: int = 1, frames: int = 8, width: int = 16):
+        super().__init__()
+        self.trunk = _Trunk(channels * (2 * frames - 1), width)
+        self.linear = spectral_norm(nn.Linear(8 * width, 1))
+        self.embed = spectral_norm(nn.Embedding(num_classes, 8 * width))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = self.trunk(clip_channels(x))
+        return self.linear(h).squeeze(1) + (self.embed(y) * h).sum(1)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,15 @@
+from pathlib import Path
+
+import torch
+
+from ferstudy.augment.gan import generate_stage
+from ferstudy.logs import logged
+
+with logged(snakemake.log[0]):
+    torch.set_num_threads(snakemake.threads)
+    generate_stage(
+        snakemake.input.generator,
+        Path(snakemake.output.index).parent,
+        clips_per_class=snakemake.params.clips_per_class,
+        seed=snakemake.params.seed,
+    )
