@@ -27,7 +27,7 @@ log = logging.getLogger("ferstudy.gan")
 
 # Config ``augment.sd`` (the schema repeats these defaults with descriptions).
 SD_DEFAULTS: dict[str, Any] = {
-    "ratio": 1.0, "clips_per_class": 60, "iterations": 1200, "batch": 16,
+    "ratio": 1.0, "clips_per_class": 100, "iterations": 1000, "batch": 16,
     "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.99,
     "latent_dim": 64, "width": 16, "size": 48, "frame_samples": 4,
     "diffaugment": "color,translation,cutout", "r1_gamma": 0.1, "r1_every": 4,
