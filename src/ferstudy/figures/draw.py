@@ -36,9 +36,9 @@ def draw_figures(runs: pd.DataFrame, runs_root: str | Path, figures_dir: str | P
         kind, _, dataset = name.partition("/")
         log.info("drawing %s", paths["png"])
         if kind == "variance":
-            fig = plot_variance(runs, metric=metric)
+            fig = plot_variance(runs, metric=metric, order=datasets)
         elif kind == "cross_dataset":
-            fig = plot_cross_heatmap(runs, metric=metric)
+            fig = plot_cross_heatmap(runs, metric=metric, order=datasets)
         elif kind == "confusion":
             fig = plot_confusions(runs, runs_root, dataset)
         elif kind == "curves":

@@ -7,11 +7,13 @@ drop from those cells to the foreign ones, in percentage points.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from ferstudy.config import is_merged
 from ferstudy.figures.style import config_label, grid, message_figure
 from ferstudy.figures.variance import METRIC_LABEL
 
@@ -21,7 +23,7 @@ OWN_KINDS = ("in", "member")
 def cell_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Mean/std (in %) per configuration x train set x test set; merged in-rows left out
     (their member rows cover the same clips, split by dataset)."""
-    data = runs[~((runs["kind"] == "in") & runs["dataset"].str.startswith("merged-"))].copy()
+    data = runs[~((runs["kind"] == "in") & runs["dataset"].map(is_merged))].copy()
     data["config"] = data.apply(config_label, axis=1)
     data["value"] = 100.0 * data[metric]
     cells = data.groupby(["config", "dataset", "test_set"], sort=False).agg(
@@ -30,17 +32,19 @@ def cell_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     return cells.reset_index()
 
 
-def plot_cross_heatmap(runs: pd.DataFrame, *, metric: str = "accuracy", max_cols: int = 4):
+def plot_cross_heatmap(runs: pd.DataFrame, *, metric: str = "accuracy", max_cols: int = 4,
+                       order: Sequence[str] | None = None):
+    """One heatmap panel per configuration; ``order``: training sets in display order."""
     if runs.empty:
         return message_figure("Cross-dataset test", "no results yet")
     cells = cell_table(runs, metric)
     configs = list(dict.fromkeys(cells["config"]))
-    # singles first so that the own-dataset cells form the diagonal; merged sets below
-    seen = list(dict.fromkeys(runs["dataset"]))
-    trains = [d for d in seen if not d.startswith("merged-")] + \
-        [d for d in seen if d.startswith("merged-")]
-    tests = [d for d in trains if d in set(runs["test_set"])]
-    tests += sorted(t for t in set(runs["test_set"]) - set(tests) if not t.startswith("merged-"))
+    # singles first (in study order) so that own-dataset cells form the diagonal; merged below
+    seen = [d for d in (order or []) if d in set(runs["dataset"])]
+    seen += [d for d in dict.fromkeys(runs["dataset"]) if d not in seen]
+    trains = [d for d in seen if not is_merged(d)] + [d for d in seen if is_merged(d)]
+    singles = [t for t in dict.fromkeys(runs["test_set"]) if not is_merged(t)]
+    tests = [d for d in trains if d in singles] + sorted(set(singles) - set(trains))
     n_cols = min(max_cols, len(configs))
     n_rows = math.ceil(len(configs) / n_cols)
     fig, axes = grid(n_rows, n_cols, width=1.0 + 0.9 * len(tests), height=1.2 + 0.55 * len(trains),

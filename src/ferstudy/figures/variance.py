@@ -6,6 +6,8 @@ point is one seed x fold, so the spread a single reported number hides is visibl
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
@@ -20,14 +22,16 @@ def _x_label(frame: pd.DataFrame) -> pd.Series:
     return frame[parts].astype(str).agg("/".join, axis=1)
 
 
-def plot_variance(runs: pd.DataFrame, *, metric: str = "accuracy", seed: int = 0):
-    """runs: the tidy runs table. Returns a matplotlib figure."""
+def plot_variance(runs: pd.DataFrame, *, metric: str = "accuracy", seed: int = 0,
+                  order: Sequence[str] | None = None):
+    """runs: the tidy runs table; order: training sets in display order. Returns a figure."""
     data = runs[runs["kind"] == "in"].copy()
     if data.empty:
         return message_figure("Variance over seeds and folds", "no in-dataset results yet")
     data["x"] = _x_label(data)
     data["value"] = 100.0 * data[metric]
-    datasets = list(dict.fromkeys(data["dataset"]))
+    datasets = [d for d in (order or []) if d in set(data["dataset"])]
+    datasets += [d for d in dict.fromkeys(data["dataset"]) if d not in datasets]
     inits = sorted(data["init"].unique())
     xs = sorted(data["x"].unique())
     augments = list(dict.fromkeys(sorted(data["augment"].unique(), key=lambda a: (a != "none", a))))
