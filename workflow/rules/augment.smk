@@ -3,50 +3,39 @@
 # (DA needs no rule: the training engine applies ferstudy.augment.affine on the fly.)
 import re
 
-from ferstudy.augment import AUGMENTS
+from ferstudy.augment.targets import gan_final_targets, gan_inputs
 
 SD = config["augment"]["sd"]
 # study datasets may be merged sets (merged-a+b), which the global `dataset` constraint omits
-GAN_DATASET_RE = "|".join(re.escape(n) for n in sorted(set(STUDY["datasets"]) | set(DATASET_NAMES),
-                                                       key=len, reverse=True))
+GAN_DATASET_RE = "|".join(
+    re.escape(n) for n in sorted(set(STUDY["datasets"]) | set(DATASET_NAMES), key=len, reverse=True)
+)
 GAN_DIR = f"{RESULTS}/gan/{{dataset}}/fold{{fold}}"
 SYN_DIR = f"{RESULTS}/synthetic/{{dataset}}/fold{{fold}}"
-
-
-def get_gan_input(wildcards):
-    """The aligned stores of the training set's members (one for a plain dataset)."""
-    files = {}
-    for member in fcfg.dataset_members(wildcards.dataset):
-        for part in ("index", "clips", "intensity"):
-            ext = "csv" if part == "index" else "npy"
-            files[f"{member}_{part}"] = f"{RESULTS}/aligned/{member}/{part}.{ext}"
-    return files
-
-
-def _gan_report(name, caption):
-    return report(f"{GAN_DIR}/{name}", caption=f"../report/{caption}", category="Synthetic data",
-                  subcategory="{dataset} fold {fold}", labels={"set": "{dataset}", "fold": "{fold}",
-                                                               "figure": name})
+GAN_REPORT = dict(
+    category="Synthetic data",
+    subcategory="{dataset} fold {fold}",
+    labels={"set": "{dataset}", "fold": "{fold}"},
+)
 
 
 rule train_gan:
     input:
-        unpack(get_gan_input),
+        unpack(lambda wc: gan_inputs(RESULTS, wc.dataset)),
     output:
         generator=f"{GAN_DIR}/generator.pt",
         options=f"{GAN_DIR}/options.json",
-        losses_csv=_gan_report("losses.csv", "gan_losses.rst"),
-        losses_png=_gan_report("losses.png", "gan_losses.rst"),
-        grid=_gan_report("grid.png", "gan_grid.rst"),
-        real_grid=_gan_report("real_grid.png", "gan_real_grid.rst"),
-        quality_json=_gan_report("quality.json", "gan_quality.rst"),
-        quality_png=_gan_report("quality.png", "gan_quality.rst"),
+        losses_csv=report(f"{GAN_DIR}/losses.csv", caption="../report/gan_losses.rst", **GAN_REPORT),
+        losses_png=report(f"{GAN_DIR}/losses.png", caption="../report/gan_losses.rst", **GAN_REPORT),
+        grid=report(f"{GAN_DIR}/grid.png", caption="../report/gan_grid.rst", **GAN_REPORT),
+        real_grid=report(f"{GAN_DIR}/real_grid.png", caption="../report/gan_real_grid.rst", **GAN_REPORT),
+        quality_json=report(f"{GAN_DIR}/quality.json", caption="../report/gan_quality.rst", **GAN_REPORT),
+        quality_png=report(f"{GAN_DIR}/quality.png", caption="../report/gan_quality.rst", **GAN_REPORT),
     log:
         f"{RESULTS}/logs/train_gan/{{dataset}}/fold{{fold}}.log",
     wildcard_constraints:
         dataset=GAN_DATASET_RE,
     params:
-        results=RESULTS,
         classes=STUDY["classes"],
         sd=SD,
     threads: 2
@@ -85,17 +74,4 @@ rule generate_clips:
         "../scripts/generate_clips.py"
 
 
-def get_gan_final_output():
-    """Every generator's figures and synthetic store the study's SD runs need."""
-    if not any(AUGMENTS.get(a).synthetic for a in STUDY["augments"]):
-        return []
-    outputs = []
-    for dataset in STUDY["datasets"]:
-        for fold in STUDY["folds"]:
-            outputs += [f"{RESULTS}/gan/{dataset}/fold{fold}/{name}"
-                        for name in ("grid.png", "real_grid.png", "losses.png", "quality.png")]
-            outputs.append(f"{RESULTS}/synthetic/{dataset}/fold{fold}/index.csv")
-    return outputs
-
-
-FINAL_OUTPUTS.append(get_gan_final_output)
+FINAL_OUTPUTS.append(lambda: gan_final_targets(RESULTS, STUDY))

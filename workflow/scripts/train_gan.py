@@ -7,8 +7,10 @@ from ferstudy.logs import logged
 
 with logged(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
+    # results/aligned/<member>/index.csv -> results
+    results = Path(snakemake.input[0]).parents[2]
     train_gan_stage(
-        {"results": snakemake.params.results, "study": {"classes": snakemake.params.classes},
+        {"results": str(results), "study": {"classes": snakemake.params.classes},
          "augment": {"sd": snakemake.params.sd}},
         snakemake.wildcards.dataset,
         int(snakemake.wildcards.fold),
