@@ -94,6 +94,9 @@ def gather_aligned(manifest_csv: str | Path, shard_files: list[str | Path], out_
     if contact_sheet is not None:
         write_contact_sheet(contact_sheet, clips, index, qc, settings)
     n_bad = int((~ok).sum())
+    if not len(index):
+        log.warning("store %s holds no clip: all %d were rejected; see %s", out_dir, n_bad,
+                    out_dir / "qc.csv")
     log.info("store %s: %d clips of shape %s, %d rejected (see qc.csv)", out_dir, len(index),
              tuple(clips.shape[1:]), n_bad)
     return qc
