@@ -6,6 +6,11 @@ reason in the QC table: ``undecodable`` (the file or a frame cannot be read), ``
 (not one detection), ``low detection rate`` (fewer than ``align.min_detection_rate`` of its
 frames had a detection before gap filling). Nothing is dropped silently.
 
+The stored frames are aligned on the mesh's eye corners and inner lips (found on an aligned
+crop framed from the tracked, smoothed BlazeFace keypoints and re-framed twice): BlazeFace's
+own eye keypoints are off by up to ~10 px (~10 degrees of roll) on a small face. Where the
+mesh is off (``align.landmarks: false``) or misses the face, the tracked keypoints are used.
+
 Frames are decoded once; a clip too large to keep in memory (> FRAME_BUDGET bytes decoded) is
 decoded a second time for the few frames the store needs. The mesh runs only on the stored
 frames and the neutral (first usable) frame.
