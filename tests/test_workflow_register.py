@@ -46,11 +46,3 @@ def test_register_rule_on_fixture_ckplus(tmp_path):
     assert "dataset ckplus: 7 clips (6 labelled, 4 subjects), 1 rejected" in log
     assert trees.snapshot(root) == before
 
-
-def test_bad_config_stops_before_any_job(tmp_path):
-    config = tiny_config(tmp_path / "nowhere")
-    config["register"]["fold"] = 3
-    proc = snakemake(tmp_path, config, "results/registry/ckplus.csv")
-    assert proc.returncode != 0
-    assert "config key 'register': unknown key(s) 'fold'; allowed: fold_seed, folds, strict" in proc.stderr
-    assert not (tmp_path / "results").exists()
