@@ -1,67 +1,20 @@
 # Training: one train_model job per point of the study grid, and the pretrain_model jobs that
 # the `ft` runs start from (one per target dataset x arch x test fold: the pool never holds
-# the target's test subjects). Settings: config section `train`.
-import re as _re
+# the target's test subjects). Settings: config section `train`; inputs: ferstudy.train.plan.
+from ferstudy.train import plan as train_plan  # noqa: E402
 
-from ferstudy.augment import AUGMENTS as _AUGMENTS
-
-TRAIN_RUN = "{dataset}/{arch}/{method}/{init}/{augment}/{protocol}/seed{seed}/fold{fold}"
-# Study datasets include merged sets (merged-a+b): escape the '+'.
-TRAIN_DATASET_RE = "|".join(_re.escape(d) for d in sorted(STUDY["datasets"], key=len, reverse=True))
-PRETRAIN = config["train"]["pretrain"]
-
-
-def study_runs():
-    """Every {run} of the study grid (docs/architecture.md), for rule all and evaluation."""
-    return expand(TRAIN_RUN, dataset=STUDY["datasets"], arch=STUDY["archs"],
-                  method=STUDY["methods"], init=STUDY["inits"], augment=STUDY["augments"],
-                  protocol=STUDY["protocols"], seed=STUDY["seeds"], fold=STUDY["folds"])
-
-
-def aligned_inputs(names):
-    """The aligned stores (clips, intensity, index) of datasets and merged sets' members."""
-    members = [m for n in names for m in fcfg.dataset_members(n)]
-    return [f"{RESULTS}/aligned/{m}/{f}" for m in dict.fromkeys(members)
-            for f in ("clips.npy", "intensity.npy", "index.csv")]
-
-
-def pretrain_members(dataset):
-    """Datasets of the pretraining pool of `dataset` (mirrors ferstudy.train.pretrain)."""
-    from ferstudy.train.pretrain import source_members
-
-    return source_members(config, dataset)
-
-
-def uses_pretrain_rule():
-    return not PRETRAIN["checkpoint"] and not PRETRAIN["torchvision"]
-
-
-def get_train_input(wildcards):
-    inputs = {"stores": aligned_inputs([wildcards.dataset])}
-    if wildcards.init == "ft" and uses_pretrain_rule():
-        inputs["pretrained"] = rules.pretrain_model.output.model.format(**wildcards)
-    if _AUGMENTS.get(wildcards.augment).synthetic:
-        synthetic = f"{RESULTS}/synthetic/{wildcards.dataset}/fold{wildcards.fold}"
-        inputs["synthetic"] = f"{synthetic}/index.csv"
-        inputs["synthetic_clips"] = f"{synthetic}/clips.npy"
-    return inputs
-
-
-def get_pretrain_input(wildcards):
-    return {"stores": aligned_inputs(pretrain_members(wildcards.dataset))}
+TRAIN_RUN = train_plan.RUN_PATTERN
 
 
 rule pretrain_model:
     input:
-        unpack(get_pretrain_input),
+        unpack(lambda wc: train_plan.pretrain_inputs(wc.dataset, config)),
     output:
-        model=f"{RESULTS}/pretrain/{{dataset}}/{{arch}}/fold{{fold}}/model.pt",
+        model=train_plan.pretrain_model_path(RESULTS, "{dataset}", "{arch}", "{fold}"),
     log:
         f"{RESULTS}/logs/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.log",
     wildcard_constraints:
-        dataset=TRAIN_DATASET_RE,
-    params:
-        members=lambda wc: pretrain_members(wc.dataset),
+        dataset=train_plan.dataset_pattern(STUDY),
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
@@ -75,7 +28,7 @@ rule pretrain_model:
 
 rule train_model:
     input:
-        unpack(get_train_input),
+        unpack(lambda wc: train_plan.train_inputs(wc, config)),
     output:
         model=f"{RESULTS}/runs/{TRAIN_RUN}/model.pt",
         metrics=f"{RESULTS}/runs/{TRAIN_RUN}/metrics.json",
@@ -86,9 +39,9 @@ rule train_model:
     log:
         f"{RESULTS}/logs/train_model/{TRAIN_RUN}.log",
     wildcard_constraints:
-        dataset=TRAIN_DATASET_RE,
+        dataset=train_plan.dataset_pattern(STUDY),
     params:
-        run_dir=lambda wc: f"{RESULTS}/runs/{TRAIN_RUN.format(**wc)}",
+        run_dir=lambda wc, output: os.path.dirname(output.model),
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
@@ -101,5 +54,5 @@ rule train_model:
 
 
 FINAL_OUTPUTS.append(
-    lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=study_runs())
+    lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=train_plan.study_runs(STUDY))
 )

@@ -1,0 +1,67 @@
+"""What the training rules need from the config: run paths, grid, and input files.
+
+Pure functions of the config (no Snakemake objects), used by workflow/rules/train.smk and
+testable on their own. Paths follow docs/architecture.md.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from itertools import product
+from typing import Any
+
+from ferstudy.config import dataset_members
+
+RUN_PATTERN = "{dataset}/{arch}/{method}/{init}/{augment}/{protocol}/seed{seed}/fold{fold}"
+STORE_FILES = ("clips.npy", "intensity.npy", "index.csv")
+
+
+def study_runs(study: Mapping[str, Any]) -> list[str]:
+    """Every ``{run}`` of the study grid, in a stable order."""
+    return [RUN_PATTERN.format(dataset=d, arch=a, method=m, init=i, augment=g, protocol=p,
+                               seed=s, fold=f)
+            for d, a, m, i, g, p, s, f in product(
+                study["datasets"], study["archs"], study["methods"], study["inits"],
+                study["augments"], study["protocols"], study["seeds"], study["folds"])]
+
+
+def dataset_pattern(study: Mapping[str, Any]) -> str:
+    """Wildcard constraint for study dataset names, merged sets (``merged-a+b``) included."""
+    return "|".join(re.escape(d) for d in sorted(study["datasets"], key=len, reverse=True))
+
+
+def aligned_inputs(results: str, names: list[str]) -> list[str]:
+    """The aligned store files of datasets (merged sets expanded to their members)."""
+    members = dict.fromkeys(m for n in names for m in dataset_members(n))
+    return [f"{results}/aligned/{m}/{f}" for m in members for f in STORE_FILES]
+
+
+def uses_pretrain_rule(config: Mapping[str, Any]) -> bool:
+    pcfg = config["train"]["pretrain"]
+    return not pcfg["checkpoint"] and not pcfg["torchvision"]
+
+
+def pretrain_model_path(results: str, dataset: str, arch: str, fold: int | str) -> str:
+    return f"{results}/pretrain/{dataset}/{arch}/fold{fold}/model.pt"
+
+
+def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs of one train_model job: stores, the pretrain model (ft), the synthetic store."""
+    from ferstudy.augment import AUGMENTS
+
+    results = config["results"]
+    inputs: dict[str, Any] = {"stores": aligned_inputs(results, [wildcards["dataset"]])}
+    if wildcards["init"] == "ft" and uses_pretrain_rule(config):
+        inputs["pretrained"] = pretrain_model_path(results, wildcards["dataset"],
+                                                   wildcards["arch"], wildcards["fold"])
+    if AUGMENTS.get(wildcards["augment"]).synthetic:
+        synthetic = f"{results}/synthetic/{wildcards['dataset']}/fold{wildcards['fold']}"
+        inputs["synthetic"] = f"{synthetic}/index.csv"
+        inputs["synthetic_clips"] = f"{synthetic}/clips.npy"
+    return inputs
+
+
+def pretrain_inputs(dataset: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    from ferstudy.train.pretrain import source_members
+
+    return {"stores": aligned_inputs(config["results"], source_members(config, dataset))}

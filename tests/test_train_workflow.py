@@ -1,0 +1,59 @@
+"""A tiny end-to-end train through Snakemake: pretrain_model + train_model for ri and ft on a
+single and a merged set, from aligned stores written in a tmp dir (upstream stages not run)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ferstudy.clipstore import write_store
+from ferstudy.train.toyclips import toy_clipset
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+RUN = "{ds}/resnet2d_lstm/supervised/{init}/none/full/seed0/fold0"
+
+
+@pytest.mark.slow
+def test_train_grid_through_snakemake(tmp_path):
+    for i, name in enumerate(["ckplus", "mug"]):
+        cs = toy_clipset(subjects=8, frames=4, size=32, folds=4, seed=i, dataset=name)
+        write_store(tmp_path / "results" / "aligned" / name, cs.clips, cs.intensity, cs.index)
+    config = {
+        "datasets": {"ckplus": {"root": str(tmp_path / "no_ckplus")},
+                     "mug": {"root": str(tmp_path / "no_mug")}},
+        "register": {"folds": 4},
+        "study": {"datasets": ["ckplus", "merged-ckplus+mug"], "archs": ["resnet2d_lstm"],
+                  "inits": ["ri", "ft"], "augments": ["none"], "seeds": [0], "folds": [0],
+                  "cross_dataset": False},
+        "train": {"epochs": 2, "batch_size": 8, "width": 0.125, "pretrain": {"epochs": 1}},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    # three jobs: ri on a single set, pretrain + ft on the merged set
+    targets = [f"results/runs/{RUN.format(ds=ds, init=init)}/metrics.json"
+               for ds, init in (("ckplus", "ri"), ("merged-ckplus+mug", "ft"))]
+    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile",
+           str(tmp_path / "config.yaml"), "--cores", "2", "--quiet",
+           "--allowed-rules", "train_model", "pretrain_model", "--", *targets]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for target in targets:
+        metrics = json.loads((tmp_path / target).read_text())
+        assert metrics["epochs"] == 2 and metrics["n_test"] > 0
+        assert 0.0 <= metrics["accuracy"] <= 1.0
+        run = (tmp_path / target).parent
+        for name in ("model.pt", "predictions.csv", "embeddings.npy", "curve.csv", "config.yaml"):
+            assert (run / name).is_file()
+    logs = tmp_path / "results" / "logs"
+    pretrained = tmp_path / "results" / "pretrain" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0" / "model.pt"
+    assert pretrained.is_file()
+    ft_log = (logs / "train_model" / (RUN.format(ds="merged-ckplus+mug", init="ft") + ".log")).read_text()
+    assert "ft weights from" in ft_log and "re-initialised: head.weight" in ft_log
+    assert "loaded: backbone.conv1.weight" in ft_log
+    ri_log = (logs / "train_model" / (RUN.format(ds="ckplus", init="ri") + ".log")).read_text()
+    assert "ft weights" not in ri_log and "epoch 2/2" in ri_log
+    pre_log = (logs / "pretrain_model" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0.log").read_text()
+    assert "pool ['ckplus', 'mug'] (target test fold excluded)" in pre_log
+    assert not (tmp_path / "results" / "pretrain" / "ckplus").exists()   # ri needs none
