@@ -1,0 +1,53 @@
+"""SD through Snakemake: train_gan + generate_clips on a merged set from aligned stores in a tmp
+dir (upstream stages not run), then one train_model run with augment da+sd consuming them."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from ferstudy.augment.cartoon_clips import cartoon_clipset
+from ferstudy.clipstore import read_store, write_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+SET = "merged-ckplus+mug"
+
+
+@pytest.mark.slow
+def test_gan_and_synthetic_store_through_snakemake(tmp_path):
+    for i, name in enumerate(["ckplus", "mug"]):
+        cs = cartoon_clipset(subjects=8, clips_per_subject=6, frames=4, size=32, folds=4, seed=i,
+                             dataset=name)
+        write_store(tmp_path / "results" / "aligned" / name, cs.clips, cs.intensity, cs.index)
+    config = {
+        "datasets": {"ckplus": {"root": str(tmp_path / "no_ckplus")},
+                     "mug": {"root": str(tmp_path / "no_mug")}},
+        "register": {"folds": 4},
+        "study": {"datasets": [SET], "archs": ["resnet2d_lstm"], "augments": ["da+sd"],
+                  "seeds": [0], "folds": [0], "cross_dataset": False},
+        "train": {"epochs": 1, "batch_size": 8, "width": 0.125},
+        "augment": {"sd": {"iterations": 8, "batch": 4, "size": 16, "width": 4, "latent_dim": 8,
+                           "log_every": 4, "clips_per_class": 20}},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    run = f"results/runs/{SET}/resnet2d_lstm/supervised/ri/da+sd/full/seed0/fold0"
+    targets = [f"results/gan/{SET}/fold0/grid.png", f"{run}/metrics.json"]
+    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile",
+           str(tmp_path / "config.yaml"), "--cores", "2", "--quiet",
+           "--allowed-rules", "train_gan", "generate_clips", "train_model", "--", *targets]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    gan = tmp_path / "results" / "gan" / SET / "fold0"
+    options = json.loads((gan / "options.json").read_text())
+    assert options["n_train"] == 72 and not any(s.endswith(("S000", "S004"))
+                                                 for s in options["train_subjects"])
+    syn = read_store(tmp_path / "results" / "synthetic" / SET / "fold0")
+    assert syn.shape == (4, 32, 32, 1) and (syn.index["synthetic"] == 1).all()
+    assert syn.index["label"].value_counts().min() == 20
+    metrics = json.loads((tmp_path / run / "metrics.json").read_text())
+    assert metrics["n_synthetic"] > 0 and np.isfinite(metrics["accuracy"])
+    assert (tmp_path / "results" / "logs" / "train_gan" / SET / "fold0.log").read_text()
