@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from synth_runs import grey_predictor, write_png, write_run, write_store, write_study
 
+from ferstudy.evaluate.comparisons import compare
 from ferstudy.evaluate.cross import write_cross
 from ferstudy.evaluate.tables import collect_existing
 from ferstudy.figures.catalog import figure_files
@@ -31,9 +32,12 @@ def test_every_figure_is_written_as_png_and_pdf(tmp_path):
                         tmp_path / "eval" / run / "cross.csv", predictor=grey_predictor(classes))
     table = collect_existing(tmp_path)
     assert set(table["kind"]) == {"in", "cross", "member"}
-    draw_figures(table, tmp_path / "runs", tmp_path / "figures", DATASETS, SETTINGS)
+    comparisons = compare(table, questions=["ft_vs_ri", "in_vs_cross"], metrics=["accuracy"],
+                          test="wilcoxon", resamples=200, level=0.95, seed=0, alpha=0.05)
+    assert len(comparisons) > 0
+    draw_figures(table, comparisons, tmp_path / "runs", tmp_path / "figures", DATASETS, SETTINGS)
     files = figure_files(tmp_path / "figures", DATASETS)
-    assert len(files) == 2 + 3 * len(DATASETS)
+    assert len(files) == 3 + 3 * len(DATASETS)
     for paths in files.values():
         png, pdf = (open(paths[ext], "rb").read() for ext in ("png", "pdf"))
         assert png.startswith(b"\x89PNG") and len(png) > 2000

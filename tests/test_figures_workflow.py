@@ -59,7 +59,7 @@ def test_figures_target_regenerates_from_existing_runs_without_training(finished
     assert pd.read_parquet(results / "tables" / "runs.parquet").shape == runs.shape
     comparisons = pd.read_csv(results / "tables" / "comparisons.csv")
     assert {"ft_vs_ri", "merged_vs_single"} <= set(comparisons["question"])
-    for name in ("variance", "cross_dataset", "tsne/merged-ckplus+mug", "confusion/ckplus",
+    for name in ("variance", "cross_dataset", "comparisons", "tsne/merged-ckplus+mug", "confusion/ckplus",
                  "curves/ckplus"):
         for ext in ("png", "pdf"):
             assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000

@@ -8,6 +8,7 @@ FIGURES = figure_files(f"{RESULTS}/figures", STUDY["datasets"])
 rule plot_figures:
     input:
         runs=rules.gather_results.output.runs_csv,
+        comparisons=rules.gather_results.output.comparisons,
     output:
         # PNGs go into the report with their captions; PDFs (vector) are plain outputs
         png=[

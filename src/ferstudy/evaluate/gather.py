@@ -23,8 +23,10 @@ def build_tables(runs: pd.DataFrame, settings: Mapping) -> tuple[pd.DataFrame, p
     return summary, comparisons
 
 
-def gather_results(runs: pd.DataFrame, settings: Mapping, out: Mapping[str, str | Path]) -> None:
-    """Write ``out["runs_csv"|"runs_parquet"|"summary"|"comparisons"]`` from the runs table."""
+def gather_results(runs: pd.DataFrame, settings: Mapping,
+                   out: Mapping[str, str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write ``out["runs_csv"|"runs_parquet"|"summary"|"comparisons"]`` from the runs table;
+    returns (summary, comparisons)."""
     summary, comparisons = build_tables(runs, settings)
     write_tables(runs, summary, comparisons, runs_csv=out["runs_csv"],
                  runs_parquet=out["runs_parquet"], summary_csv=out["summary"],
@@ -32,6 +34,7 @@ def gather_results(runs: pd.DataFrame, settings: Mapping, out: Mapping[str, str 
     flagged = comparisons[comparisons["exceeds_spread"]] if len(comparisons) else comparisons
     log.info("%d rows from %d runs; %d configurations; %d comparisons (%d exceed the spread)",
              len(runs), runs["run"].nunique(), len(summary), len(comparisons), len(flagged))
+    return summary, comparisons
 
 
 def gather_cross_files(paths: Iterable[str | Path], settings: Mapping,

@@ -37,6 +37,15 @@ def read_runs_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def read_comparisons_table(path: str | Path) -> pd.DataFrame:
+    """``comparisons.csv`` as written by gather_results (booleans and NaNs restored)."""
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""],
+                        dtype={"dataset": str, "test_set": str, "pairs": str})
+    for column in ("significant", "exceeds_spread"):
+        frame[column] = frame[column].astype(str).str.lower() == "true"
+    return frame
+
+
 def read_cross_tables(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Concatenate ``cross.csv`` files, checking each has the documented columns."""
     frames = []

@@ -15,6 +15,7 @@ from ferstudy.figures import style
 from ferstudy.figures.catalog import figure_files
 from ferstudy.figures.confusion import plot_confusions
 from ferstudy.figures.curves import plot_curves
+from ferstudy.figures.forest import plot_comparisons
 from ferstudy.figures.heatmap import plot_cross_heatmap
 from ferstudy.figures.tsne import pick_run, plot_tsne
 from ferstudy.figures.variance import plot_variance
@@ -22,11 +23,12 @@ from ferstudy.figures.variance import plot_variance
 log = logging.getLogger("ferstudy.figures")
 
 
-def draw_figures(runs: pd.DataFrame, runs_root: str | Path, figures_dir: str | Path,
-                 datasets: Sequence[str], settings: Mapping) -> list[str]:
+def draw_figures(runs: pd.DataFrame, comparisons: pd.DataFrame, runs_root: str | Path,
+                 figures_dir: str | Path, datasets: Sequence[str], settings: Mapping) -> list[str]:
     """Draw every figure of ``figure_files``; returns the PNG paths written.
 
-    settings: the config's ``evaluate`` section (``figures``, ``tsne`` used).
+    runs / comparisons: the tidy tables; settings: the config's ``evaluate`` section
+    (``figures``, ``tsne`` used).
     """
     dpi = settings["figures"]["dpi"]
     metric = settings["figures"]["metric"]
@@ -37,6 +39,8 @@ def draw_figures(runs: pd.DataFrame, runs_root: str | Path, figures_dir: str | P
         log.info("drawing %s", paths["png"])
         if kind == "variance":
             fig = plot_variance(runs, metric=metric, order=datasets)
+        elif kind == "comparisons":
+            fig = plot_comparisons(comparisons, metric=metric)
         elif kind == "cross_dataset":
             fig = plot_cross_heatmap(runs, metric=metric, order=datasets)
         elif kind == "confusion":
@@ -53,13 +57,14 @@ def draw_figures(runs: pd.DataFrame, runs_root: str | Path, figures_dir: str | P
     return [p["png"] for p in files.values()]
 
 
-def draw_from_table(runs_csv: str | Path, results: str | Path, datasets: Sequence[str],
-                    settings: Mapping, qc_dir: str | Path) -> None:
-    """The ``plot_figures`` stage: every figure from ``runs.csv`` + the run folders, and the
+def draw_from_tables(runs_csv: str | Path, comparisons_csv: str | Path, results: str | Path,
+                     datasets: Sequence[str], settings: Mapping, qc_dir: str | Path) -> None:
+    """The ``plot_figures`` stage: every figure from the tables + the run folders, and the
     QC sheets of other stages copied into ``qc_dir``."""
-    from ferstudy.evaluate.tables import read_runs_table
+    from ferstudy.evaluate.tables import read_comparisons_table, read_runs_table
     from ferstudy.figures.qc import collect_sheets
 
     results = Path(results)
-    draw_figures(read_runs_table(runs_csv), results / "runs", results / "figures", datasets, settings)
+    draw_figures(read_runs_table(runs_csv), read_comparisons_table(comparisons_csv),
+                 results / "runs", results / "figures", datasets, settings)
     collect_sheets(results, qc_dir)

@@ -31,9 +31,10 @@ def regenerate(results: str | Path, datasets: Sequence[str], settings: Mapping) 
     if runs.empty:
         raise FileNotFoundError(f"no finished runs under {results / 'runs'} (no metrics.json): "
                                 "train first, e.g. `snakemake --cores all`")
-    gather_results(runs, settings, table_files(results))
+    _, comparisons = gather_results(runs, settings, table_files(results))
     found = [d for d in dict.fromkeys(runs["dataset"]) if d not in datasets]
-    draw_figures(runs, results / "runs", results / "figures", [*datasets, *found], settings)
+    draw_figures(runs, comparisons, results / "runs", results / "figures", [*datasets, *found],
+                 settings)
     sheets = collect_sheets(results, results / "figures" / "qc")
     log.info("%d runs; figures for %d training sets; %d QC sheets", runs["run"].nunique(),
              len(datasets) + len(found), len(sheets))
