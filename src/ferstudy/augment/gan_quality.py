@@ -50,9 +50,10 @@ def probe_input(clips: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def train_probe(x: torch.Tensor, y: torch.Tensor, num_classes: int, *, seed: int,
                 steps: int = 300, batch: int = 32) -> ProbeNet:
-    torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    net = ProbeNet(x.shape[1], num_classes)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = ProbeNet(x.shape[1], num_classes)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
     net.train()
     for _ in range(steps):

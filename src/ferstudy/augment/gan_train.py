@@ -56,14 +56,15 @@ class GanTrainer:
         self.data, self.device = data, device
         n, c, frames = len(data), data.clips.shape[1], data.clips.shape[2]
         k = len(data.classes)
-        torch.manual_seed(int(self.cfg["seed"]))               # weight init
         self.gen = torch.Generator().manual_seed(int(self.cfg["seed"]))
-        self.G = ClipGenerator(num_classes=k, latent_dim=self.cfg["latent_dim"], channels=c,
-                               size=self.cfg["size"], width=self.cfg["width"]).to(device)
+        with torch.random.fork_rng(devices=[]):                # seeded init, caller's RNG untouched
+            torch.manual_seed(int(self.cfg["seed"]))
+            self.G = ClipGenerator(num_classes=k, latent_dim=self.cfg["latent_dim"], channels=c,
+                                   size=self.cfg["size"], width=self.cfg["width"]).to(device)
+            self.Df = FrameCritic(num_classes=k, channels=c, width=self.cfg["width"]).to(device)
+            self.Dc = ClipCritic(num_classes=k, channels=c, frames=frames,
+                                 width=self.cfg["width"]).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        self.Df = FrameCritic(num_classes=k, channels=c, width=self.cfg["width"]).to(device)
-        self.Dc = ClipCritic(num_classes=k, channels=c, frames=frames,
-                             width=self.cfg["width"]).to(device)
         betas = (self.cfg["beta1"], self.cfg["beta2"])
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.cfg["lr_g"], betas=betas)
         self.opt_d = torch.optim.Adam(list(self.Df.parameters()) + list(self.Dc.parameters()),
