@@ -26,6 +26,7 @@ import pandas as pd
 from ferstudy.config import dataset_members, is_merged
 from ferstudy.evaluate.runs import RunKey, read_metrics, read_predictions
 from ferstudy.evaluate.scoring import intersect_classes, restrict_predictions, score
+from ferstudy.labels import CANONICAL
 
 log = logging.getLogger("ferstudy.evaluate")
 Predictor = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -49,14 +50,7 @@ def labelled_clips(aligned_dir: str | Path) -> tuple[np.ndarray, pd.DataFrame]:
 
 def dataset_classes(aligned_dir: str | Path) -> list[str]:
     """Canonical classes with at least one labelled clip in a dataset's aligned store."""
-    return sorted_canonical(labelled_clips(aligned_dir)[1]["label"].unique())
-
-
-def sorted_canonical(labels: Sequence[str]) -> list[str]:
-    from ferstudy.labels import CANONICAL
-
-    present = set(labels)
-    return [c for c in CANONICAL if c in present]
+    return intersect_classes(CANONICAL, labelled_clips(aligned_dir)[1]["label"].unique())
 
 
 def default_predictor(run_dir: str | Path, device: str = "auto", batch_clips: int = 32
@@ -98,7 +92,7 @@ def own_rows(run: RunKey, run_dir: str | Path, member_classes: Mapping[str, Sequ
         return rows
     for member in dataset_members(run.dataset):
         part = preds[preds["dataset"] == member]
-        known = member_classes.get(member) or sorted_canonical(part["label"].unique())
+        known = member_classes.get(member) or intersect_classes(CANONICAL, part["label"].unique())
         shared = intersect_classes(classes, known)
         part = part[part["label"].isin(shared)]
         probs = _prob_matrix(part, classes)
