@@ -54,7 +54,7 @@ def predict(model: torch.nn.Module, clips_uint8: np.ndarray, *, device: str | to
     left on its device (``device`` defaults to where its weights are)."""
     if device is None:
         device = next(model.parameters()).device
-    device = torch.device(device) if isinstance(device, str) else device
+    device = pick_device(device) if isinstance(device, str) else device
     if next(model.parameters()).device != device:
         model = prepare_model(model, device)
     was_training = model.training
