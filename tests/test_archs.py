@@ -68,3 +68,19 @@ def test_parameter_count_table(capsys):
     counts = {a: f for a, _, f, _ in rows}
     assert 11e6 < counts["resnet2d_lstm"] < 13e6      # ResNet-18 trunk (11.2 M) + LSTM
     assert 33e6 < counts["resnet3d"] < 34e6           # R3D-18 (33.2 M)
+
+
+@pytest.mark.parametrize("arch", ["resnet2d_lstm", "vgg3d", "msa3d_lstm"])
+def test_channels_last_layout_gives_the_same_outputs(arch):
+    """The CUDA path stores conv weights channels-last; the numbers must not change."""
+    from ferstudy.train.device import channels_last
+
+    torch.manual_seed(0)
+    model = build_model(arch, num_classes=4, in_channels=1, frames=8, size=32, width=0.125).eval()
+    x = torch.rand(2, 1, 8, 32, 32)
+    with torch.no_grad():
+        ref = model(x)[0]
+        out = channels_last(model)(x.contiguous(memory_format=torch.channels_last_3d))[0]
+    assert torch.allclose(ref, out, atol=1e-5)
+    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Conv3d))]
+    assert any(not m.weight.is_contiguous() for m in convs)

@@ -51,9 +51,17 @@ def make_scaler(device: torch.device, dtype: torch.dtype | None):
 def prepare_model(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     """Move to ``device``; on CUDA use channels-last weights (tensor cores want NHWC/NDHWC)."""
     model = model.to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)      # 4-D (2D conv) weights
-        model = model.to(memory_format=torch.channels_last_3d)   # 5-D (3D conv) weights
+    return channels_last(model) if device.type == "cuda" else model
+
+
+def channels_last(model: torch.nn.Module) -> torch.nn.Module:
+    """2D conv weights to NHWC, 3D conv weights to NDHWC (one format per tensor rank: a
+    model-wide ``.to(memory_format=channels_last)`` fails on 5-D weights)."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            module.to(memory_format=torch.channels_last)
+        elif isinstance(module, torch.nn.Conv3d):
+            module.to(memory_format=torch.channels_last_3d)
     return model
 
 
