@@ -73,3 +73,20 @@ def test_sampling_modes():
     assert mode_for("onset_apex", "image") == "static"
     with pytest.raises(ValueError, match="unknown temporal"):
         mode_for("sideways", "video")
+
+
+def test_align_cli_names_the_missing_piece(tmp_path, capsys):
+    import yaml
+
+    from ferstudy.cli import main
+
+    config = {"results": str(tmp_path / "results"), "datasets": {"ckplus": {"root": str(tmp_path)}},
+              "study": {"datasets": ["ckplus"], "archs": ["vgg3d"]}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    assert main(["align", "--config", str(tmp_path / "c.yaml"), "--dataset", "mug"]) == 2
+    assert "dataset 'mug' is not declared under 'datasets'" in capsys.readouterr().err
+    assert main(["align", "--config", str(tmp_path / "c.yaml"), "--dataset", "ckplus"]) == 2
+    assert "run `ferstudy register --dataset ckplus` first" in capsys.readouterr().err
+    assert main(["align", "--config", str(tmp_path / "c.yaml"), "--dataset", "ckplus",
+                 "--set", "align.color=sepia"]) == 2
+    assert "align.color" in capsys.readouterr().err
