@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("ferstudy.train.cli", "train one grid point (run folder: model, metrics, predictions)"),
     "pretrain": ("ferstudy.train.cli", "pretrain an architecture for ft on a pool without the test fold"),
     "fetch-resources": ("ferstudy.resources", "fetch face models and real-face media (sha256-checked)"),
+    "render-demo": ("ferstudy.demo.cli", "render the demo datasets in their native layouts"),
     "align": ("ferstudy.faces.cli", "align a dataset: detect, track, align, crop, intensity, QC"),
     "train-gan": ("ferstudy.augment.cli_gan", "train the SD clip GAN of one training set and fold (+ quality figures)"),
     "generate": ("ferstudy.augment.cli_generate", "sample a synthetic clip store from a trained clip GAN"),

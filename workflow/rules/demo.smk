@@ -1,0 +1,36 @@
+# Demo datasets: real faces animated into expression clips, written in the native layout of
+# CK+, MUG, Oulu-CASIA or MMI for every dataset declared with `demo: true`. The .done marker
+# is written last, after the layout is complete; register_dataset waits for it.
+from ferstudy.demo.render import subject_ranges
+
+
+DEMO_RANGES = subject_ranges(config)
+
+
+rule render_demo:
+    input:
+        detector=f"{RESOURCES}/models/face_detection_short_range.tflite",
+        landmarks=f"{RESOURCES}/models/face_landmark.tflite",
+        media=f"{RESOURCES}/media/pyfeat/provenance.csv",
+    output:
+        done=f"{RESOURCES}/demo/{{dataset}}.done",
+        sheet=report(
+            f"{RESOURCES}/demo/{{dataset}}_expressions.png",
+            caption="../report/demo_expressions.rst",
+            category="Demo data",
+            labels={"dataset": "{dataset}", "file": "expression contact sheet"},
+        ),
+    log:
+        f"{RESULTS}/logs/render_demo/{{dataset}}.log",
+    params:
+        entry=lambda wc: config["datasets"][wc.dataset],
+        demo=config["demo"],
+        subjects=lambda wc: DEMO_RANGES[wc.dataset],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/render_demo.py"
