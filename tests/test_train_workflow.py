@@ -46,6 +46,9 @@ def test_train_grid_through_snakemake(tmp_path):
         run = (tmp_path / target).parent
         for name in ("model.pt", "predictions.csv", "embeddings.npy", "curve.csv", "config.yaml"):
             assert (run / name).is_file()
+        assert not (run / "checkpoint.pt").exists()
+        # an ft run records the datasets behind its weights (cross-dataset tests need to know)
+        assert metrics["pretrain_sources"] == (["ckplus", "mug"] if "/ft/" in target else [])
     logs = tmp_path / "results" / "logs"
     pretrained = tmp_path / "results" / "pretrain" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0" / "model.pt"
     assert pretrained.is_file()

@@ -77,8 +77,8 @@ def run_pretrain(config: dict, *, dataset: str, arch: str, fold: int, out: str |
     log(f"pretrain {arch} for {dataset} fold {fold}: pool {members} (target test fold "
         f"excluded): {len(data.train)} train, {len(data.val)} val clips; classes {list(data.classes)}")
     kwargs = arch_kwargs(data, tcfg["width"])
-    model = dev.prepare_model(build_initialised(arch, "ri", kwargs, seed=seed, ft=None, log=log),
-                              device)
+    model = dev.prepare_model(
+        build_initialised(arch, "ri", kwargs, seed=seed, ft=None, log=log)[0], device)
     from ferstudy.methods import METHODS
 
     method = METHODS.get("supervised")({}, num_classes=len(data.classes), embed_dim=model.embed_dim)

@@ -40,6 +40,7 @@ class LoadReport:
     adapted: list[str] = field(default_factory=list)      # loaded after a channel adaptation
     skipped: list[str] = field(default_factory=list)      # in the source, not used (with why)
     reinitialised: list[str] = field(default_factory=list)  # in the model, not from the source
+    sources: list[str] = field(default_factory=list)   # datasets the weights were trained on
 
     def lines(self) -> list[str]:
         out = [f"ft weights from {self.source}: {len(self.loaded)} tensors loaded "
@@ -52,9 +53,10 @@ class LoadReport:
         return out
 
 
-def read_checkpoint_state(path: str | Path, arch: str) -> dict[str, torch.Tensor]:
-    """State dict from a ferstudy ``model.pt``, a training ``checkpoint.pt`` or a bare state
-    dict; a ferstudy file made for another architecture is refused."""
+def read_checkpoint_state(path: str | Path, arch: str) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """State dict (and the pretraining pool's datasets, when the file records them) from a
+    ferstudy ``model.pt``, a training ``checkpoint.pt`` or a bare state dict; a ferstudy file
+    made for another architecture is refused."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"ft checkpoint {path} not found (expected weights for arch "
@@ -67,6 +69,7 @@ def read_checkpoint_state(path: str | Path, arch: str) -> dict[str, torch.Tensor
     if isinstance(blob, dict) and "arch" in blob and blob["arch"] != arch:
         raise CheckpointError(f"ft checkpoint {path} holds arch {blob['arch']!r}, but this run "
                               f"trains {arch!r}; point train.pretrain.checkpoint at a {arch} model")
+    sources = list(blob.get("sources", [])) if isinstance(blob, dict) else []
     for key in ("state_dict", "model"):
         if isinstance(blob, dict) and isinstance(blob.get(key), dict):
             blob = blob[key]
@@ -74,7 +77,7 @@ def read_checkpoint_state(path: str | Path, arch: str) -> dict[str, torch.Tensor
     if not isinstance(blob, dict) or not all(isinstance(v, torch.Tensor) for v in blob.values()):
         raise CheckpointError(f"ft checkpoint {path} holds no state dict (expected weights for "
                               f"arch {arch!r})")
-    return blob
+    return blob, sources
 
 
 def torchvision_state(arch: str, log=print) -> dict[str, torch.Tensor] | None:
@@ -140,15 +143,17 @@ def load_pretrained(model: torch.nn.Module, *, arch: str, checkpoint: str | Path
                     torchvision: bool = False, keep_head: bool = False, log=print) -> LoadReport:
     """Initialise ``model`` for ``ft`` from ``checkpoint`` or torchvision; log the report."""
     if checkpoint is not None:
-        state, name = read_checkpoint_state(checkpoint, arch), str(checkpoint)
+        (state, sources), name = read_checkpoint_state(checkpoint, arch), str(checkpoint)
     elif torchvision:
         state, name = torchvision_state(arch, log), f"torchvision weights for {arch}"
+        sources = ["torchvision"]
         if state is None:
             return LoadReport(name + " (skipped: torchvision not installed)")
     else:
         raise CheckpointError(f"ft for arch {arch!r} needs a checkpoint: the pretrain_model "
                               f"output, train.pretrain.checkpoint or train.pretrain.torchvision")
     report = load_partial(model, state, name=name, keep_head=keep_head)
+    report.sources = sources
     backbone = [k for k in report.loaded + report.adapted if not k.startswith("head.")]
     if not backbone:
         raise CheckpointError(f"ft checkpoint {name}: no tensor matches arch {arch!r} (width, "

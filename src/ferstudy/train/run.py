@@ -50,8 +50,9 @@ def arch_kwargs(data: RunData, width: float) -> dict[str, Any]:
 
 
 def build_initialised(arch: str, init: str, kwargs: dict, *, seed: int, ft: dict | None,
-                      log) -> torch.nn.Module:
-    """The model with ``init`` applied (``ft``: ``ri`` first, then the pretrained tensors)."""
+                      log) -> tuple[torch.nn.Module, Any]:
+    """The model with ``init`` applied (``ft``: ``ri`` first, then the pretrained tensors),
+    and the ft load report (None for ``ri``)."""
     from ferstudy.archs import build_model
     from ferstudy.inits import INITS
     from ferstudy.train.pretrained import load_pretrained
@@ -59,9 +60,8 @@ def build_initialised(arch: str, init: str, kwargs: dict, *, seed: int, ft: dict
     dev.seed_everything(dev.derive_seed(seed, -1))   # the init draws
     model = build_model(arch, **kwargs)
     INITS.get(init)(model)
-    if init == "ft":
-        load_pretrained(model, arch=arch, log=log, **(ft or {}))
-    return model
+    report = load_pretrained(model, arch=arch, log=log, **(ft or {})) if init == "ft" else None
+    return model, report
 
 
 def augment_function(augment: str, da_params: dict):
@@ -97,8 +97,11 @@ def train_run(spec: RunSpec, config: dict, out_dir: str | Path, *, clips, synthe
         f"{dev.amp_dtype(device, tcfg['amp'])}, threads {threads}")
     kwargs = arch_kwargs(data, tcfg["width"])
     ft = ft_source(tcfg["pretrain"], pretrained, spec)
-    model = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
+    model, report = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
     model = dev.prepare_model(model, device)
+    data.notes["ft"] = None if report is None else {
+        "source": report.source, "sources": report.sources, "loaded": len(report.loaded),
+        "adapted": len(report.adapted), "reinitialised": len(report.reinitialised)}
     method = METHODS.get(spec.method)(config.get("methods", {}).get(spec.method, {}),
                                       num_classes=len(data.classes), embed_dim=model.embed_dim)
     loop_cfg = LoopConfig.from_config(tcfg)
@@ -145,6 +148,9 @@ def finish(spec: RunSpec, config: dict, out_dir: Path, data: RunData, model, met
         "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
         "n_labelled": data.notes["n_labelled"], "n_synthetic": data.notes.get("n_synthetic", 0),
         "actual_noise_rate": data.notes["actual_noise_rate"],
+        # datasets behind the ft weights: a cross-dataset test on one of them is not "unseen"
+        "pretrain_sources": (data.notes["ft"] or {}).get("sources", []),
+        "ft_tensors": data.notes["ft"],
         "parameters": int(sum(p.numel() for p in model.parameters())),
         "run": spec.name,
     })
