@@ -21,6 +21,7 @@ from ferstudy.evaluate.stats import describe
 log = logging.getLogger("ferstudy.evaluate")
 RUN_COLUMNS = ("run", *AXES, *COLUMNS)
 GROUP_COLUMNS = (*CONFIG_AXES, "test_set", "kind")
+KINDS = ("in", "member", "cross", "lodo")  # row order within a run
 
 
 def _read(path: str | Path) -> pd.DataFrame:
@@ -90,7 +91,9 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.astype({"seed": int, "fold": int, "n_classes": int, "n_test": int,
                           "accuracy": float, "macro_f1": float})
     frame["shared_classes"] = frame["shared_classes"].astype(str)
-    return frame.sort_values(["run", "kind", "test_set"], kind="stable").reset_index(drop=True)
+    order = frame["kind"].map({k: i for i, k in enumerate(KINDS)}).fillna(len(KINDS))
+    frame = frame.assign(_order=order).sort_values(["run", "_order", "test_set"], kind="stable")
+    return frame.drop(columns="_order").reset_index(drop=True)
 
 
 def summarise(runs: pd.DataFrame, *, metrics: Sequence[str], resamples: int, level: float,
