@@ -1,4 +1,6 @@
 """Which runs are evaluated, and on which aligned stores."""
+import re
+
 from ferstudy.evaluate.plan import alternation, eval_stores, evaluate_inputs, study_runs
 
 STUDY = {"datasets": ["ckplus", "mug", "merged-ckplus+mug", "merged-mug+oulu"],
@@ -29,6 +31,5 @@ def test_inputs_and_wildcard_pattern():
              "curve": "r/curve.csv"}
     inputs = evaluate_inputs(files, {"mug": "res/aligned/mug"})
     assert "curve" not in inputs and inputs["store_clips"] == ["res/aligned/mug/clips.npy"]
-    import re
     pattern = alternation(STUDY["datasets"])
     assert re.fullmatch(pattern, "merged-ckplus+mug") and not re.fullmatch(pattern, "merged-ckplus")
