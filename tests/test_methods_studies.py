@@ -1,5 +1,7 @@
 """The SCN-noise and Ada-CM few-label study files: valid configs, and the demo variants plan
 their runs through Snakemake (dry run)."""
+import itertools
+import re
 import shutil
 import subprocess
 import sys
@@ -42,21 +44,20 @@ def test_demo_study_dry_run(name, tmp_path):
     for rule, issue in (("train_model", "the training rule"), ("render_demo", "the demo data")):
         if not _rule_defined(rule):
             pytest.skip(f"rule {rule} ({issue}) is not in workflow/rules yet")
-    snakemake = Path(sys.executable).with_name("snakemake")
+    study = fcfg.validate(_merged(name))["study"]
+    runs = [f"results/runs/{d}/{a}/{m}/{i}/{g}/{p}/seed{s}/fold{f}/metrics.json"
+            for d, a, m, i, g, p, s, f in itertools.product(
+                *(study[k] for k in ("datasets", "archs", "methods", "inits", "augments",
+                                     "protocols", "seeds", "folds")))]
     shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
+    snakemake = Path(sys.executable).with_name("snakemake")
+    # only the training runs as targets: plans render -> register -> align -> train
     proc = subprocess.run(
         [str(snakemake), "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "-n",
          "--configfile", str(tmp_path / "config.yaml"), str(ROOT / "studies" / f"{name}.yaml"),
-         "--cores", "2"],
+         "--cores", "2", *runs],
         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    study = fcfg.validate(_merged(name))["study"]
-    runs = [line for line in proc.stdout.splitlines()
-            if "metrics.json" in line and "results/runs/" in line and "output:" in line]
-    expected = 1
-    for key in ("datasets", "archs", "methods", "inits", "augments", "protocols", "seeds", "folds"):
-        expected *= len(study[key])
-    assert len(runs) == expected
-    for method in study["methods"]:
-        for protocol in study["protocols"]:
-            assert any(f"/{method}/" in r and f"/{protocol}/" in r for r in runs), (method, protocol)
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
+    assert int(counts["train_model"]) == len(runs) >= 4
+    assert "render_demo" in counts          # the demo variant runs on the rendered stand-ins
