@@ -155,6 +155,19 @@ def dataset_members(name: str) -> list[str]:
     return match.group(1).split("+") if match else [name]
 
 
+def demo_root(config: dict[str, Any], name: str) -> Path:
+    """Where the render_demo rule writes the stand-in for dataset ``name``."""
+    return Path(config["resources"]) / "demo" / name
+
+
+def is_demo(config: dict[str, Any], name: str) -> bool:
+    """True when ``name`` is a rendered demo stand-in: marked ``demo: true`` *and* rooted at
+    its demo folder. A root pointed elsewhere (your real copy, e.g. ``--config
+    'datasets={ckplus: {root: /data/CK+}}'``) is real data, so nothing is ever rendered into it."""
+    entry = config["datasets"][name]
+    return bool(entry.get("demo")) and Path(entry["root"]).resolve() == demo_root(config, name).resolve()
+
+
 def is_merged(name: str) -> bool:
     return MERGED_RE.match(name) is not None
 

@@ -53,7 +53,7 @@ def get_register_input(wildcards):
     entry = config["datasets"][wildcards.dataset]
     if entry.get("download"):
         return {"download": download_done(entry.get("adapter", wildcards.dataset))}
-    return {"demo": demo_done(wildcards.dataset)} if entry.get("demo") else {}
+    return {"demo": demo_done(wildcards.dataset)} if fcfg.is_demo(config, wildcards.dataset) else {}
 
 
 def demo_done(dataset):
@@ -83,11 +83,11 @@ FINAL_OUTPUTS = []
 
 # Align stage (workflow/rules/align.smk).
 def get_temporal(wildcards):
-    """The dataset adapter's TEMPORAL: onset_apex sequences sample onset->apex, others uniform."""
-    from ferstudy.datasets import DATASETS
+    """The dataset adapter's TEMPORAL: onset_apex sequences sample onset->apex, others uniform.
+    Read from an adapter instance: options (e.g. generic's `temporal`) may set it."""
+    from ferstudy.datasets.register import make_adapter
 
-    entry = config["datasets"][wildcards.dataset]
-    return DATASETS.get(entry.get("adapter", wildcards.dataset)).TEMPORAL
+    return make_adapter(wildcards.dataset, config["datasets"][wildcards.dataset]).TEMPORAL
 
 
 def get_align_shards(wildcards):
