@@ -16,7 +16,7 @@ from ferstudy.demo import landmarks as lm
 
 EXPRESSIONS = {
     "neutral": {},
-    "happiness": {"AU6": 1.0, "AU12": 1.0, "AU25": 0.7},
+    "happiness": {"AU6": 1.2, "AU12": 1.0, "AU25": 0.7},
     "sadness": {"AU1": 1.0, "AU4": 0.6, "AU15": 1.0, "AU17": 0.7},
     "surprise": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU26": 1.0},
     "fear": {"AU1": 1.0, "AU2": 0.5, "AU4": 0.7, "AU5": 1.0, "AU20": 1.0, "AU25": 1.0, "AU26": 0.35},
@@ -88,7 +88,7 @@ def action_unit(name: str, u: np.ndarray, side: str = "both") -> np.ndarray:
         d[upper] += centre_x[upper, None] * [0, -0.08] + [0, -0.02]
         d[list(lm.NOSE_WINGS)] += [0, -0.02]
     elif name in ("AU12", "AU12u", "AU14", "AU14u", "AU15", "AU20"):
-        motion = {"AU12": (0.09, -0.11), "AU14": (0.04, -0.035), "AU15": (-0.01, 0.10),
+        motion = {"AU12": (0.10, -0.13), "AU14": (0.04, -0.035), "AU15": (-0.01, 0.10),
                   "AU20": (0.11, 0.025)}[name.rstrip("u")]
         for c, sign in _sides(u, lm.RIGHT_CORNER, lm.LEFT_CORNER, side):
             d += _near(u, c, 0.2)[:, None] * [sign * motion[0], motion[1]]
@@ -204,3 +204,49 @@ def render_mouth(canvas: np.ndarray, points: np.ndarray, neutral_gap: float) -> 
     out = canvas.copy()
     out[y0:y1, x0:x1] = (region * (1 - a) + paint * a).clip(0, 255).astype(np.uint8)
     return out
+
+
+def _fold_strength(weights: dict[str, float], *terms: tuple[str, float]) -> float:
+    return float(sum(weights.get(au, 0.0) * k + weights.get(au + "u", 0.0) * k * 0.5 for au, k in terms))
+
+
+def render_wrinkles(canvas: np.ndarray, points: np.ndarray, weights: dict[str, float],
+                    amount: float) -> np.ndarray:
+    """Darken the skin folds an expression creases, scaled by ``amount`` (its intensity now):
+    nasolabial folds (AU6/9/10/12), horizontal forehead lines (AU1/2), vertical lines between
+    the brows (AU4) and across the nose bridge (AU9). ``points``: (468, 2) px, already moved."""
+    if amount <= 0.05:
+        return canvas
+    frame = lm.FaceFrame.of(points)
+    u = frame.to_face(points)
+    strokes: list[tuple[np.ndarray, float]] = []
+    fold = _fold_strength(weights, ("AU12", 1.0), ("AU6", 0.5), ("AU10", 0.7), ("AU9", 0.5))
+    for wing, corner, sign in ((129, lm.RIGHT_CORNER, -1.0), (358, lm.LEFT_CORNER, 1.0)):
+        top = u[wing] + [sign * 0.06, -0.02]
+        bottom = u[corner] + [sign * 0.1, 0.04]
+        mid = (top + bottom) / 2 + [sign * 0.07, 0.0]
+        strokes.append((np.stack([top, mid, bottom]), fold))
+    brow_y = min(u[lm.RIGHT_INNER_BROW, 1], u[lm.LEFT_INNER_BROW, 1])
+    raise_ = _fold_strength(weights, ("AU1", 0.5), ("AU2", 0.35))
+    for k, dy in enumerate((0.2, 0.32, 0.44)):
+        xs = np.linspace(-0.45 + 0.08 * k, 0.45 - 0.08 * k, 5)
+        ys = brow_y - dy - 0.03 * np.cos(xs * 3.0)
+        strokes.append((np.stack([xs, ys], 1), raise_))
+    frown = _fold_strength(weights, ("AU4", 0.9))
+    for x in (-0.07, 0.07):
+        strokes.append((np.array([[x, brow_y + 0.02], [x * 1.2, brow_y - 0.2]]), frown))
+    bridge = u[168] if len(u) > 168 else u[lm.NOSE_TIP]
+    wrinkle = _fold_strength(weights, ("AU9", 1.0))
+    for dy in (0.0, 0.07):
+        strokes.append((np.array([[-0.1, bridge[1] + dy], [0.1, bridge[1] + dy]]), wrinkle))
+    mask = np.zeros(canvas.shape[:2], np.float32)
+    width = max(1, int(round(0.035 * frame.iod)))
+    for stroke, strength in strokes:
+        if strength > 0.05:
+            poly = np.round(frame.origin + frame.vectors_to_pixels(stroke)).astype(np.int32)
+            cv2.polylines(mask, [poly], False, min(strength, 1.5), width, cv2.LINE_AA)
+    if not mask.any():
+        return canvas
+    mask = cv2.GaussianBlur(mask, (0, 0), 0.025 * frame.iod + 0.5)
+    shade = 1.0 - 0.3 * np.float32(amount) * mask
+    return (canvas.astype(np.float32) * shade[..., None]).clip(0, 255).astype(np.uint8)

@@ -117,7 +117,9 @@ def render_clip(subject, styled: np.ndarray, expression: str, gains: dict, style
     for t in range(n):
         s = float(curve[t])
         img = subject.warp.apply(styled, field, s) if s > 1e-3 else styled
-        img = expressions.render_mouth(img, subject.points + s * disp, neutral_gap)
+        moved = subject.points + s * disp
+        img = expressions.render_wrinkles(img, moved, weights, s)
+        img = expressions.render_mouth(img, moved, neutral_gap)
         m = styles.frame_transform(style, size, framing, motion[t])
         frames.append(styles.to_frame(img, style, size, m, rng))
     info = {"frames": n, "apex": round(apex, 3), "side": side, "apex_frame": int(np.argmax(curve)),
