@@ -185,8 +185,9 @@ def render_dataset(name: str, entry: dict[str, Any], demo: dict[str, Any], *,
         subject_rows, clip_rows, apexes = [], [], {}
         # Each dataset's posers share a "dialect" (how strongly they use each action unit),
         # as the real datasets differ in how their expressions were elicited and coached.
-        dialect = expressions.subject_gains(
-            np.random.default_rng([seed, 53, list(ADAPTERS).index(adapter)]), demo["dataset_spread"])
+        # Clipped so that no dataset loses the defining action units of a class.
+        dialect = {au: float(np.clip(g, 0.7, 1.45)) for au, g in expressions.subject_gains(
+            np.random.default_rng([seed, 53, list(ADAPTERS).index(adapter)]), demo["dataset_spread"]).items()}
         for no, subject in enumerate(subjects, 1):
             srng = np.random.default_rng([seed, 23, subject.index])
             gains = expressions.subject_gains(srng, demo["subject_spread"])
