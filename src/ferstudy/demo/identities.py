@@ -2,8 +2,8 @@
 
 Subject ``k`` is a landmark-aligned morph of two source faces: both are warped onto their
 blended landmark shape and cross-dissolved inside the face oval (the head, hair and background
-come from the first face), then possibly mirrored, reshaped (face width, eye spacing, mouth
-width, nose length) and re-toned. The result must still be found by MediaPipe; a subject that
+come from the first face), reshaped (face width, eye spacing, mouth width, nose length),
+re-toned, and possibly made of mirrored halves (a chimeric symmetric face) and/or mirrored. The result must still be found by MediaPipe; a subject that
 fails is regenerated from the next sub-seed, so the outcome is a function of (seed, k) alone.
 """
 from __future__ import annotations
@@ -116,6 +116,17 @@ def retone(canvas: np.ndarray, points: np.ndarray, rng: np.random.Generator) -> 
     return (rgb * p["gain"]).clip(0, 255).astype(np.uint8), {k: round(float(v), 2) for k, v in p.items()}
 
 
+def half_mirror(canvas: np.ndarray, keep_left: bool, feather: float = 6.0) -> np.ndarray:
+    """A chimeric symmetric face: one half of the canvas mirrored onto the other about the
+    canvas midline (faces are aligned with the eye midpoint on it), with a soft seam."""
+    flipped = canvas[:, ::-1]
+    x = np.arange(canvas.shape[1], dtype=np.float32) - canvas.shape[1] / 2
+    w = 1.0 / (1.0 + np.exp(-x / feather))          # 0 on the image left, 1 on the right
+    w = (1 - w) if not keep_left else w             # weight of the mirrored copy
+    out = canvas.astype(np.float32) * (1 - w[None, :, None]) + flipped.astype(np.float32) * w[None, :, None]
+    return out.clip(0, 255).astype(np.uint8)
+
+
 def source_pairs(sources: list[SourceFace], seed: int) -> list[tuple[int, int]]:
     """Ordered (head, partner) pairs, shuffled by seed; two faces with unusable mouths never pair."""
     pairs = [(i, j) for i, j in itertools.permutations(range(len(sources)), 2)
@@ -150,10 +161,13 @@ def make_subject(index: int, sources: list[SourceFace], seed: int, detector, mes
         recipe = {"subject_index": index, "attempt": attempt, "head": a.source_id,
                   "partner": b.source_id, "head_weight": round(weight, 3)}
         canvas, tone = retone(canvas, points, rng)
+        halves = "" if rng.random() < 0.75 else ("left" if rng.random() < 0.5 else "right")
+        if halves:
+            canvas = half_mirror(canvas, keep_left=halves == "left")
         mirrored = bool(rng.random() < 0.5)
         if mirrored:
             canvas = np.ascontiguousarray(canvas[:, ::-1])
-        recipe.update(shape, **tone, mirrored=mirrored)
+        recipe.update(shape, **tone, mirrored_halves=halves, mirrored=mirrored)
         found = find_face(canvas, detector, mesh)
         if found is None or found[1] < 0.6 or found[2] < 0.9:
             log.info("subject %d attempt %d: MediaPipe check failed, regenerating", index, attempt)
