@@ -45,16 +45,33 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--noise", default="noisesym30")
     p.add_argument("--labels", default=None, help="default: fewest labels of the demo study")
     p.add_argument("--epochs", type=int, default=None, help="override train.epochs")
+    p.add_argument("--patience", type=int, default=None, help="override train.patience")
+    p.add_argument("--lr", type=float, default=None, help="override train.lr")
+    p.add_argument("--width", type=float, default=None, help="override train.width")
+    p.add_argument("--relabel-epoch", type=int, default=None,
+                   help="override methods.scn.relabel_epoch")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--only", choices=["noise", "semi"], default=None)
     p.add_argument("--out", default=str(ROOT / "results" / "benchmarks" / "methods_demo"))
     return p.parse_args(argv)
 
 
-def study_config(path: str, study: str, epochs: int | None) -> dict:
+def study_config(path: str, study: str, args: argparse.Namespace) -> dict:
+    """config.yaml + the demo study file + the command line's overrides, validated."""
     override = fcfg.load_yaml(ROOT / "studies" / f"{study}.yaml")
-    extra = [override] + ([{"train": {"epochs": epochs}}] if epochs else [])
+    train = {key: value for key, value in (("epochs", args.epochs), ("patience", args.patience),
+                                           ("lr", args.lr), ("width", args.width))
+             if value is not None}
+    extra = [override, {"train": train}]
+    if args.relabel_epoch is not None:
+        extra.append({"methods": {"scn": {"relabel_epoch": args.relabel_epoch}}})
     return fcfg.resolve(path, *extra)
+
+
+def train_summary(cfg: dict) -> str:
+    t = cfg["train"]
+    return (f"{t['epochs']} epochs (patience {t['patience']}), {t['optimizer']} lr {t['lr']}, "
+            f"{t['scheduler']}, batch {t['batch_size']}, width {t['width']}")
 
 
 def fewest_labels(protocols: list[str]) -> str:
@@ -136,19 +153,19 @@ def main(argv=None) -> int:
     print(f"demo data {store}: {len(clips)} clips {clips.shape}; seeds {args.seeds}; "
           f"fold {args.fold}; threads {args.threads}")
     if args.only in (None, "noise"):
-        cfg = study_config(args.config, "demo_scn_noise", args.epochs)
+        cfg = study_config(args.config, "demo_scn_noise", args)
         arch = args.arch or cfg["study"]["archs"][0]
-        print(f"label noise: {arch}, train {cfg['train']['epochs']} epochs, methods.scn "
+        print(f"label noise: {arch}, train {train_summary(cfg)}, methods.scn "
               f"{cfg['methods']['scn']}")
         res = run_pair(cfg, args, arch, args.noise, ("supervised", "scn"), clips)
         summarise("label noise: supervised vs scn", args.noise, res)
         noise = [r["actual_noise_rate"] for r in res["scn"]]
         print(f"  realised noise rate {np.mean(noise):.3f}")
     if args.only in (None, "semi"):
-        cfg = study_config(args.config, "demo_adacm_semi", args.epochs)
+        cfg = study_config(args.config, "demo_adacm_semi", args)
         arch = args.arch or cfg["study"]["archs"][0]
         labels = args.labels or fewest_labels(cfg["study"]["protocols"])
-        print(f"\nfew labels: {arch}, train {cfg['train']['epochs']} epochs, methods.adacm "
+        print(f"\nfew labels: {arch}, train {train_summary(cfg)}, methods.adacm "
               f"{cfg['methods']['adacm']}")
         res = run_pair(cfg, args, arch, labels, ("supervised", "adacm"), clips)
         summarise("few labels: supervised vs adacm", labels, res)
