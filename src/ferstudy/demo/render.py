@@ -138,13 +138,17 @@ def cached_sources(media_dir: str | Path, detector, mesh) -> list:
     return _SOURCES[key]
 
 
-def _swap_in(tmp: Path, root: Path) -> None:
+def _check_replaceable(root: Path, name: str) -> None:
+    if root.exists() and not (root / MARKER).is_file():
+        raise DemoError(f"{root} exists and is not a rendered demo dataset (no {MARKER}); "
+                        f"refusing to overwrite it. For a real dataset set "
+                        f"'datasets.{name}.demo: false', or point 'datasets.{name}.root' elsewhere")
+
+
+def _swap_in(tmp: Path, root: Path, name: str) -> None:
     """Replace ``root`` by the finished ``tmp`` tree; refuse to touch a non-demo folder."""
+    _check_replaceable(root, name)
     if root.exists():
-        if not (root / MARKER).is_file():
-            raise DemoError(f"{root} exists and is not a rendered demo dataset (no {MARKER}); "
-                            "refusing to overwrite it. Point 'datasets.<name>.root' elsewhere or "
-                            "set 'demo: false' for a real dataset")
         old = root.with_name(f".old-{root.name}-{os.getpid()}")
         os.replace(root, old)
         os.replace(tmp, root)
@@ -172,6 +176,7 @@ def render_dataset(name: str, entry: dict[str, Any], demo: dict[str, Any], *,
     first, count = subjects
     style, seed = styles.STYLES[adapter], int(demo["seed"])
     root = Path(entry["root"])
+    _check_replaceable(root, name)   # before any work, and again before the swap
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = root.with_name(f".tmp-{root.name}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -213,7 +218,7 @@ def render_dataset(name: str, entry: dict[str, Any], demo: dict[str, Any], *,
             f"Demo stand-in for the {adapter} layout, rendered by ferstudy (seed {seed}).\n"
             "Real faces (see provenance.csv) animated into posed expression clips; NOT the real "
             "dataset. Numbers measured on it say nothing about accuracy on real data.\n"))
-        _swap_in(tmp, root)
+        _swap_in(tmp, root, name)
         write_sheet(sheet, contact_sheet(
             apexes, list(ADAPTERS[adapter]["expressions"]),
             f"demo {name} ({adapter} layout): apex frames, rows = subjects"))
