@@ -53,7 +53,8 @@ def trained(tmp_path_factory):
     clips[test_rows], intensity[test_rows] = 255, np.nan
     spy_clips, spy_int = Spy(clips), Spy(intensity)
     quality = train_gan(ClipSet(spy_clips, spy_int, cs.index), out, dataset="cartoon",
-                        test_fold=1, classes=CLASSES, cfg=TINY, device=torch.device("cpu"))
+                        test_fold=1, classes=CLASSES, cfg=TINY, device=torch.device("cpu"),
+                        probe_steps=60)
     return out, cs, test_rows, spy_clips, spy_int, quality
 
 

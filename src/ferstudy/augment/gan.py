@@ -46,8 +46,9 @@ def sd_options(config: dict[str, Any]) -> dict[str, Any]:
 
 def train_gan(clipset: ClipSet, out_dir: str | Path, *, dataset: str, test_fold: int,
               classes: list[str], cfg: dict[str, Any],
-              device: torch.device | None = None) -> dict[str, Any]:
-    """Train on ``clipset``'s rows outside ``test_fold``, write GAN_FILES; return quality."""
+              device: torch.device | None = None, probe_steps: int = 300) -> dict[str, Any]:
+    """Train on ``clipset``'s rows outside ``test_fold``, write GAN_FILES; return quality.
+    ``probe_steps``: training steps of the quality probe (tests use fewer)."""
     cfg = {**SD_DEFAULTS, **cfg}
     out = Path(out_dir)
     device = device or pick_device()
@@ -60,7 +61,7 @@ def train_gan(clipset: ClipSet, out_dir: str | Path, *, dataset: str, test_fold:
     ckpt = trainer.checkpoint(dataset=dataset, test_fold=test_fold)
     synthetic = generate_clipset(ckpt, QUALITY_PER_CLASS, seed=int(cfg["seed"]) + 1, device=device)
     quality = write_quality(out, data, synthetic, history, dataset=dataset, test_fold=test_fold,
-                            seed=int(cfg["seed"]))
+                            seed=int(cfg["seed"]), probe_steps=probe_steps)
     atomic.write_json(out / "options.json", {
         "dataset": dataset, "test_fold": test_fold, "classes": classes, "sd": cfg,
         "device": str(device), "n_train": len(data), "train_subjects": list(data.subjects),
@@ -77,7 +78,7 @@ def train_gan(clipset: ClipSet, out_dir: str | Path, *, dataset: str, test_fold:
 
 
 def write_quality(out: Path, data: GanData, synthetic: ClipSet, history, *, dataset: str,
-                  test_fold: int, seed: int) -> dict[str, Any]:
+                  test_fold: int, seed: int, probe_steps: int = 300) -> dict[str, Any]:
     classes = list(data.classes)
     lookup = {c: i for i, c in enumerate(classes)}
     size = data.clips.shape[-1]
@@ -85,7 +86,8 @@ def write_quality(out: Path, data: GanData, synthetic: ClipSet, history, *, data
     syn_t = torch.from_numpy(synthetic.intensity / data.scale)
     syn_y = torch.tensor([lookup[c] for c in synthetic.index["label"]])
     quality = quality_metrics(data.clips, data.t, data.labels, np.asarray(data.subjects_per_clip),
-                              syn_clips, syn_t, syn_y, classes, seed=seed)
+                              syn_clips, syn_t, syn_y, classes, seed=seed,
+                              probe_steps=probe_steps)
     tag = f"{dataset}, test fold {test_fold} held out"
     atomic.write_csv(out / "losses.csv", history)
     gan_figures.loss_curves(history, out / "losses.png", title=f"GAN training: {tag}")

@@ -100,12 +100,13 @@ def split_subjects(subjects: np.ndarray, seed: int, frac: float = 0.25) -> np.nd
 
 def quality_metrics(real_clips: torch.Tensor, real_t: torch.Tensor, real_y: torch.Tensor,
                     real_subjects: np.ndarray, syn_clips: torch.Tensor, syn_t: torch.Tensor,
-                    syn_y: torch.Tensor, classes: list[str], *, seed: int = 0) -> dict[str, Any]:
+                    syn_y: torch.Tensor, classes: list[str], *, seed: int = 0,
+                    probe_steps: int = 300) -> dict[str, Any]:
     """All clips uint8 ``(N, C, T, S, S)`` at one size; ``t`` ``(N, T)``; ``y`` class indices."""
     held = torch.from_numpy(split_subjects(real_subjects, seed))
     fit = ~held if held.any() else torch.ones_like(held)
     xr, xs = probe_input(real_clips, real_t), probe_input(syn_clips, syn_t)
-    net = train_probe(xr[fit], real_y[fit], len(classes), seed=seed)
+    net = train_probe(xr[fit], real_y[fit], len(classes), seed=seed, steps=probe_steps)
     pred_r, emb_r = embed(net, xr)
     pred_s, emb_s = embed(net, xs)
     yr, ys = real_y.numpy(), syn_y.numpy()
