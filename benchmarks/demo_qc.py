@@ -125,7 +125,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     config = fcfg.resolve(args.config, parse_overrides(args.set))
     models = Path(config["resources"]) / "models"
-    names = [n for n, e in config["datasets"].items() if e.get("demo")]
+    from ferstudy.demo.render import rendered_datasets
+
+    names = rendered_datasets(config)
     data, rates = {}, {}
     with FaceDetector(models) as detector, tempfile.TemporaryDirectory() as tmp:
         mesh = FaceMesh(models)

@@ -1,4 +1,4 @@
-"""Rendering speed of the demo datasets: renders every `demo: true` dataset of the config into
+"""Rendering speed of the demo datasets: renders every rendered demo dataset of the config into
 a temporary folder, `--jobs` datasets in parallel, and prints wall time and frames per second.
 Target: all four in under 3 minutes on 2 CPU cores.
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from ferstudy import config as fcfg  # noqa: E402
 from ferstudy.cli import parse_overrides  # noqa: E402
-from ferstudy.demo.render import demo_datasets, render_all  # noqa: E402
+from ferstudy.demo.render import render_all, rendered_datasets  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -28,15 +28,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     config = fcfg.resolve(args.config, parse_overrides(args.set))
     resources = Path(config["resources"]).resolve()
+    names = rendered_datasets(config)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for sub in ("models", "media"):
             (tmp / sub).symlink_to(resources / sub)
         config["resources"] = str(tmp)
-        for name in demo_datasets(config):
+        for name in names:
             config["datasets"][name]["root"] = str(tmp / "demo" / name)
         t0 = time.perf_counter()
-        summaries = render_all(config, jobs=args.jobs)
+        summaries = render_all(config, names, jobs=args.jobs)
         wall = time.perf_counter() - t0
     frames = sum(s["frames"] for s in summaries)
     for s in summaries:

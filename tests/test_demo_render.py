@@ -30,7 +30,7 @@ OPTIONS = {"oulu": {"spectrum": "NI", "illumination": "Dark"}}
 
 
 def tiny_config(base: Path) -> dict:
-    datasets = {n: {"root": str(base / n), "demo": True, "options": OPTIONS.get(n, {})}
+    datasets = {n: {"root": str(base / "demo" / n), "demo": True, "options": OPTIONS.get(n, {})}
                 for n in ("ckplus", "mug", "oulu", "mmi")}
     return {"resources": str(base), "datasets": datasets,
             "demo": {**DEMO, "datasets": {n: {**TINY, "unlabelled": int(n in ("ckplus", "mmi"))}
@@ -132,6 +132,17 @@ def test_rerender_replaces_demo_but_never_a_real_folder(tiny_demo, tmp_path):
         render_one(config, "oulu")
     assert (real / "keep.txt").read_text() == "real data"
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_real_root_is_never_rendered_and_numbering_is_stable(tmp_path):
+    config = tiny_config(tmp_path)
+    ranges = render.subject_ranges(config)
+    assert render.rendered_datasets(config) == ["ckplus", "mug", "oulu", "mmi"]
+    config["datasets"]["ckplus"]["root"] = str(tmp_path / "real" / "CK+")   # real data
+    assert render.rendered_datasets(config) == ["mug", "oulu", "mmi"]
+    assert render.subject_ranges(config) == ranges
+    with pytest.raises(render.DemoError, match="not rendered demo datasets: ckplus"):
+        render.render_all(config, ["ckplus"])
 
 
 def test_bad_demo_settings_are_clear_errors(tmp_path):

@@ -52,7 +52,17 @@ class DemoError(RuntimeError):
 
 
 def demo_datasets(config: dict[str, Any]) -> list[str]:
+    """Datasets marked ``demo: true`` (subject numbering runs over all of them, so that it
+    does not shift when one of them is pointed at real data)."""
     return [n for n, e in config["datasets"].items() if e.get("demo")]
+
+
+def rendered_datasets(config: dict[str, Any]) -> list[str]:
+    """Demo datasets that are rendered: marked ``demo: true`` and rooted at
+    ``resources/demo/<name>`` (``ferstudy.config.is_demo``); another root means real data."""
+    from ferstudy.config import is_demo
+
+    return [n for n in demo_datasets(config) if is_demo(config, n)]
 
 
 def adapter_of(name: str, entry: dict[str, Any]) -> str:
@@ -233,17 +243,18 @@ def render_dataset(name: str, entry: dict[str, Any], demo: dict[str, Any], *,
 
 
 def render_all(config: dict[str, Any], names: list[str] | None = None, jobs: int = 1) -> list[dict]:
-    """Render demo datasets (default: every ``demo: true`` one), ``jobs`` in parallel, each
+    """Render demo datasets (default: every one ``rendered_datasets`` lists), ``jobs`` in parallel, each
     followed by its ``resources/demo/{dataset}.done`` marker (JSON summary, written last)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from ferstudy.resources import media_dir, models_dir
 
-    names = names or demo_datasets(config)
-    unknown = sorted(set(names) - set(demo_datasets(config)))
+    names = names or rendered_datasets(config)
+    unknown = sorted(set(names) - set(rendered_datasets(config)))
     if unknown:
-        raise DemoError(f"not demo datasets: {', '.join(unknown)}; the config marks "
-                        f"{', '.join(demo_datasets(config)) or 'none'} with 'demo: true'")
+        raise DemoError(f"not rendered demo datasets: {', '.join(unknown)}; a demo dataset is "
+                        "marked 'demo: true' and rooted at <resources>/demo/<name>; here: "
+                        f"{', '.join(rendered_datasets(config)) or 'none'}")
     ranges = subject_ranges(config)
     tasks = [(n, config["datasets"][n], config["demo"], ranges[n], sheet_path(n, config),
               Path(config["resources"]) / "demo" / f"{n}.done", media_dir(config), models_dir(config))
