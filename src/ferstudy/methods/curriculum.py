@@ -5,7 +5,8 @@ medium, low intensity). Stage k trains on parts 0..k: harder clips are added, ea
 never dropped. The run moves to the next stage when the monitored validation metric has not
 improved for ``patience`` epochs (or after ``max_stage_epochs``, when set, so that a fixed
 epoch budget reaches every stage), and multiplies the learning rate by ``lr_factor`` at each
-move. Early stopping is refused until the last stage is reached.
+move (the paper lowers it without saying by how much: ``lr_factor`` 0.5 by default, on top of
+the engine's own schedule). Early stopping is refused until the last stage is reached.
 
 Difficulty (``difficulty``):
 - ``intensity``: the clip's expression intensity (aligned store ``index.csv`` ``intensity``,
@@ -78,7 +79,7 @@ class Curriculum(Method):
         "per_class": True,
         "patience": 3,
         "max_stage_epochs": None,
-        "lr_factor": 0.1,
+        "lr_factor": 0.5,
         "monitor": "val_acc",
     }
 
