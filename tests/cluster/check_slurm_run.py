@@ -1,0 +1,232 @@
+"""Checks of run_slurm_test.sh: the jobs went through SLURM, and the outputs equal a local run's.
+
+    python tests/cluster/check_slurm_run.py WORKDIR
+
+WORKDIR holds ``slurm/`` and ``local/`` (the tiny study run both ways), ``squeue.txt`` (squeue
+--states=all: JobID|Name|State|TRES per job|CPUs|MinMemory|TimeLimit|Comment) and
+``sacct_completion.txt`` (``sacct -c``: the jobcomp/filetxt record of every finished job).
+Prints one line per check and exits non-zero on the first failed group of checks.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+# What the profile asks for (profiles/slurm/config.yaml), as squeue prints it.
+EXPECTED = {
+    "train_model": {"gres": "gres:gpu:1", "cpus": "8", "mem": "32000M", "time": "8:00:00"},
+    "register_dataset": {"gres": "N/A", "mem": "4000M", "time": "1:00:00"},
+    "align_shard": {"gres": "N/A", "mem": "4000M", "time": "2:00:00"},
+}
+GROUP_SIZE = 20             # group-components of `evaluate` in the profile
+EVAL_RUNTIME_MIN = 15       # evaluate_cross runtime in the profile (grouped jobs run in series)
+# Values that legitimately differ between two runs of the same config: clocks and host paths.
+VOLATILE_KEYS = re.compile(r"wall_time|elapsed|seconds$|_s$|^time$|timestamp|created")
+SKIP_DIRS = {"logs", ".snakemake"}
+
+
+def fail(msg: str) -> None:
+    print(f"FAIL {msg}")
+    sys.exit(1)
+
+
+def ok(msg: str) -> None:
+    print(f"ok   {msg}")
+
+
+def job_stats(log: str) -> Counter:
+    """The 'Job stats' table Snakemake prints before running: rule -> job count."""
+    block = log.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    counts = Counter()
+    for line in block.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def check_slurm_records(work: Path) -> None:
+    log = (work / "slurm" / "snakemake.log").read_text()
+    uuid = re.search(r"SLURM run ID: (\S+)", log).group(1)
+    planned = job_stats(log)
+    rows = [r.split("|") for r in (work / "squeue.txt").read_text().splitlines() if r.strip()]
+    jobs = [dict(zip(["id", "name", "state", "gres", "cpus", "mem", "time", "comment"],
+                     [c.strip() for c in r])) for r in rows]
+    jobs = [j for j in jobs if j["name"] == uuid]
+    if not jobs:
+        fail(f"squeue knows no job of run {uuid}")
+    bad = [j for j in jobs if j["state"] != "COMPLETED"]
+    if bad:
+        fail(f"jobs not COMPLETED in SLURM: {bad}")
+    submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", log)
+    if sorted(submitted, key=int) != sorted((j["id"] for j in jobs), key=int):
+        fail(f"Snakemake submitted {submitted}, squeue lists {[j['id'] for j in jobs]}")
+    ok(f"{len(jobs)} sbatch jobs of run {uuid}, all COMPLETED in squeue")
+
+    def rule_of(job: dict) -> str:
+        # --comment rule_<rule>_wildcards_<...> (single job) or rule_<group>_<rule> (group job)
+        names = sorted(planned, key=len, reverse=True)
+        body = job["comment"][len("rule_"):]
+        return next((n for n in names if body.startswith(n) or f"_{n}" in body), "?")
+
+    per_rule = Counter(rule_of(j) for j in jobs)
+    remote = {r: n for r, n in planned.items() if r != "all"}
+    for rule, n in remote.items():
+        want = math.ceil(n / GROUP_SIZE) if rule == "evaluate_cross" else n
+        if per_rule.get(rule) != want:
+            fail(f"rule {rule}: {n} jobs planned, expected {want} SLURM jobs, got {per_rule.get(rule)}")
+    ok("every planned job ran as a SLURM job: " + ", ".join(f"{r} {per_rule[r]}" for r in remote))
+
+    for rule, want in EXPECTED.items():
+        for job in (j for j in jobs if rule_of(j) == rule):
+            got = {k: job[k] for k in want}
+            if got != want:
+                fail(f"{rule} job {job['id']} booked {got}, the profile asks for {want}")
+    ok("requests follow the profile: " + "; ".join(f"{r} {w}" for r, w in EXPECTED.items()))
+
+    evals = [j for j in jobs if rule_of(j) == "evaluate_cross"]
+    n_eval = planned["evaluate_cross"]
+    want_time = f"{min(n_eval, GROUP_SIZE) * EVAL_RUNTIME_MIN}:00"
+    for job in evals:
+        if (job["cpus"], job["mem"], job["time"]) != ("1", "8000M", want_time):
+            fail(f"group job {job['id']} booked cpus={job['cpus']} mem={job['mem']} "
+                 f"time={job['time']}; in series: 1, 8000M, {want_time}")
+    ok(f"{n_eval} evaluate_cross jobs in {len(evals)} group job(s), booked in series "
+       f"(1 CPU, 8000M, {want_time})")
+
+    done = {}
+    for line in (work / "sacct_completion.txt").read_text().splitlines():
+        jobid, name, state = line.split("|")[:3]
+        if name == uuid:
+            done[jobid] = state
+    missing = {j["id"] for j in jobs} - {k for k, v in done.items() if v == "COMPLETED"}
+    if missing:
+        fail(f"jobs without a COMPLETED jobcomp record (sacct -c): {sorted(missing)}")
+    ok(f"sacct -c (jobcomp/filetxt) records all {len(done)} jobs COMPLETED")
+
+
+def _scrub(obj, roots):
+    if isinstance(obj, dict):
+        return {k: _scrub(v, roots) for k, v in obj.items() if not VOLATILE_KEYS.search(str(k))}
+    if isinstance(obj, list):
+        return [_scrub(v, roots) for v in obj]
+    if isinstance(obj, str):
+        for root, tag in roots:
+            obj = obj.replace(root, tag)
+    return obj
+
+
+def same_file(a: Path, b: Path, roots_a, roots_b) -> str | None:
+    """None when equal, else a short reason."""
+    suffix = a.suffix.lower()
+    if suffix == ".npy":
+        x, y = np.load(a, allow_pickle=False), np.load(b, allow_pickle=False)
+        return None if _arrays_equal(x, y) else "arrays differ"
+    if suffix == ".npz":
+        x, y = np.load(a, allow_pickle=False), np.load(b, allow_pickle=False)
+        if sorted(x.files) != sorted(y.files):
+            return "npz members differ"
+        bad = [k for k in x.files if not _arrays_equal(x[k], y[k])]
+        return f"npz arrays differ: {bad}" if bad else None
+    if suffix in (".csv", ".parquet"):
+        read = pd.read_csv if suffix == ".csv" else pd.read_parquet
+        x, y = read(a), read(b)
+        keep = [c for c in x.columns if not VOLATILE_KEYS.search(str(c))]
+        x, y = _frame_scrub(x[keep], roots_a), _frame_scrub(y[[c for c in keep if c in y]], roots_b)
+        try:
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+        except AssertionError as err:
+            return f"tables differ: {str(err).splitlines()[0]}"
+        return None
+    if suffix in (".json", ".yaml", ".yml"):
+        load = json.loads if suffix == ".json" else yaml.safe_load
+        x, y = _scrub(load(a.read_text()), roots_a), _scrub(load(b.read_text()), roots_b)
+        return None if x == y else "values differ"
+    if suffix == ".pt":
+        import torch
+
+        x, y = torch.load(a, map_location="cpu"), torch.load(b, map_location="cpu")
+        return None if _same_torch(x, y) else "checkpoints differ"
+    if suffix in (".png", ".pdf", ".mp4", ".avi", ".jpg"):
+        # images: matplotlib stamps creation dates into PDFs; require both non-empty
+        return None if a.stat().st_size > 0 and b.stat().st_size > 0 else "empty image"
+    x, y = a.read_bytes(), b.read_bytes()
+    for (ra, tag), (rb, _) in zip(roots_a, roots_b):
+        x, y = x.replace(ra.encode(), tag.encode()), y.replace(rb.encode(), tag.encode())
+    if x == y:
+        return None
+    try:   # JSON under another name (e.g. the demo's <dataset>.done stamp, which holds timings)
+        same = _scrub(json.loads(x), roots_a) == _scrub(json.loads(y), roots_b)
+    except ValueError:
+        same = False
+    return None if same else "bytes differ"
+
+
+def _arrays_equal(x: np.ndarray, y: np.ndarray) -> bool:
+    nan_ok = x.dtype.kind in "fc" and y.dtype.kind in "fc"
+    return x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=nan_ok)
+
+
+def _frame_scrub(frame: pd.DataFrame, roots) -> pd.DataFrame:
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(lambda v: _scrub(v, roots))
+    return frame.reset_index(drop=True)
+
+
+def _same_torch(x, y) -> bool:
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return isinstance(y, torch.Tensor) and x.shape == y.shape and torch.equal(x, y)
+    if isinstance(x, dict):
+        return isinstance(y, dict) and x.keys() == y.keys() and all(
+            _same_torch(x[k], y[k]) for k in x if not VOLATILE_KEYS.search(str(k)))
+    if isinstance(x, (list, tuple)):
+        return len(x) == len(y) and all(_same_torch(p, q) for p, q in zip(x, y))
+    return x == y
+
+
+def check_outputs(work: Path) -> None:
+    a_root, b_root = work / "slurm", work / "local"
+    roots_a = [(str(a_root), "<WORK>")]
+    roots_b = [(str(b_root), "<WORK>")]
+
+    def files(root: Path) -> set[str]:
+        out = set()
+        for sub in ("results", "resources/demo"):
+            for p in (root / sub).rglob("*"):
+                rel = p.relative_to(root)
+                if p.is_file() and not SKIP_DIRS & set(rel.parts) and not p.name.startswith(".tmp-"):
+                    out.add(str(rel))
+        return out
+
+    fa, fb = files(a_root), files(b_root)
+    if fa != fb:
+        fail(f"file sets differ: only SLURM {sorted(fa - fb)[:10]}, only local {sorted(fb - fa)[:10]}")
+    if not any(f.endswith("metrics.json") for f in fa) or not any("eval/" in f for f in fa):
+        fail("the tiny study produced no trained runs or evaluations")
+    diffs = [(f, why) for f in sorted(fa) if (why := same_file(a_root / f, b_root / f, roots_a, roots_b))]
+    if diffs:
+        fail("outputs differ from the local run: " + "; ".join(f"{f}: {w}" for f, w in diffs[:10]))
+    ok(f"{len(fa)} output files equal between the SLURM and the local run "
+       "(arrays/tables/checkpoints exactly; clocks and workdir paths ignored; images non-empty)")
+
+
+def main() -> None:
+    work = Path(sys.argv[1])
+    check_slurm_records(work)
+    check_outputs(work)
+
+
+if __name__ == "__main__":
+    main()
