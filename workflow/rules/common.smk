@@ -8,8 +8,12 @@ from snakemake.exceptions import WorkflowError
 _SRC = str(Path(workflow.basedir) / "src")
 if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
-# Scripts and shell commands (also on cluster nodes) import ferstudy from this checkout.
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+# Scripts and shell commands (also on cluster nodes, and in `--sdm conda` envs where the
+# package is not installed) import ferstudy from this checkout: we *set* PYTHONPATH for the
+# jobs' processes; nothing requires the user to define it.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+)
 
 from ferstudy import config as fcfg  # noqa: E402
 from ferstudy.registries import REGISTRIES  # noqa: E402
@@ -70,7 +74,7 @@ def download_root(name):
 
 
 def get_final_output():
-    """What `snakemake` (rule all) builds: each stage adds its products here."""
+    """What plain `snakemake` (the `all` target) builds: each stage adds its products here."""
     outputs = expand(f"{RESULTS}/registry/{{dataset}}.csv", dataset=registered_datasets())
     for extra in FINAL_OUTPUTS:
         outputs += extra()
