@@ -84,3 +84,20 @@ def test_channels_last_layout_gives_the_same_outputs(arch):
     assert torch.allclose(ref, out, atol=1e-5)
     convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Conv3d))]
     assert any(not m.weight.is_contiguous() for m in convs)
+
+
+@pytest.mark.parametrize("arch", ["vgg2d_lstm", "resnet3d_lstm", "msanet"])
+def test_onset_difference_channels(arch):
+    """onset_diff doubles the backbone's input channels; a clip's onset frame matters."""
+    torch.manual_seed(0)
+    model = build_model(arch, num_classes=4, in_channels=1, frames=8, size=32, width=0.125,
+                        onset_diff=True).eval()
+    first = next(m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Conv3d)))
+    assert first.in_channels == 2
+    x = torch.rand(2, 1, 8, 32, 32)
+    y = x.clone()
+    y[:, :, 0] = 0.5                          # other onset frame, same later frames
+    with torch.no_grad():
+        logits, emb = model(x)
+        assert logits.shape == (2, 4) and emb.shape == (2, model.embed_dim)
+        assert not torch.allclose(model(y)[1][:, :], emb)

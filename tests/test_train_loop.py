@@ -24,7 +24,8 @@ class Killed(RuntimeError):
 def small_config(**train):
     cfg = {"datasets": {"toy": {"root": "/nonexistent", "adapter": "generic"}},
            "study": {"datasets": ["toy"], "archs": ["resnet2d_lstm"]},
-           "train": {"epochs": 3, "batch_size": 8, "width": 0.125, "patience": 10, **train}}
+           "train": {"epochs": 3, "batch_size": 8, "width": 0.125, "patience": 10,
+                     "onset_diff": True, **train}}
     return fcfg.validate(cfg)
 
 

@@ -5,6 +5,10 @@ embedding (B, D))``; ``embed_dim == D``. The embedding is what the head sees (t-
 the SCN / Ada-CM heads use it). The classifier is always called ``head`` so fine-tuning can
 replace it by name.
 
+With ``onset_diff`` the backbone sees, next to each frame, its difference from the clip's
+first frame (2C channels): the expression as a change from the subject's own onset (neutral)
+face, which removes most identity cues. An inductive bias for small data, off by default.
+
 - ``FrameLSTM``: 2D backbone on every frame -> (B, T, F) -> LSTM -> last hidden state.
 - ``Clip3D``: 3D backbone on the whole clip -> pooled (B, F).
 - ``WindowLSTM``: 3D backbone on non-overlapping windows of ``window`` frames -> (B, W, F)
@@ -14,6 +18,7 @@ replace it by name.
 """
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from ferstudy.archs.backbones import Backbone
@@ -21,6 +26,8 @@ from ferstudy.archs.backbones import Backbone
 
 class VideoClassifier(nn.Module):
     """Common head: dropout + linear on the embedding; inputs are normalised to [-1, 1]."""
+
+    onset_diff = False   # set by the builder: append (frame - first frame) channels
 
     def __init__(self, embed_dim: int, num_classes: int, dropout: float = 0.3):
         super().__init__()
@@ -31,7 +38,10 @@ class VideoClassifier(nn.Module):
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         if x.dim() != 5:
             raise ValueError(f"expected a clip batch (B, C, T, H, W), got shape {tuple(x.shape)}")
-        emb = self.embed(x * 2 - 1)
+        x = x * 2 - 1
+        if self.onset_diff:
+            x = torch.cat([x, x - x[:, :, :1]], dim=1)            # (B, 2C, T, H, W)
+        emb = self.embed(x)
         return self.head(self.dropout(emb)), emb
 
     def embed(self, x: Tensor) -> Tensor:

@@ -9,7 +9,9 @@
 
 Builders import torch lazily so that registering names (config validation, Snakefile parsing)
 stays cheap. ``width`` scales every channel count (1.0 = full size); the LSTM's hidden size is
-``256 * width`` (at least 16).
+``256 * width`` (at least 16). The optional ``onset_diff`` (default False) feeds each frame's
+difference from the first frame as extra channels (see ``ferstudy.archs.video``); it is
+recorded in a run's ``arch_kwargs`` so ``load_run_model`` rebuilds the same net.
 """
 from __future__ import annotations
 
@@ -23,39 +25,52 @@ def _hidden(width: float) -> int:
 
 
 def _frame_lstm(kind: str):
-    def build(*, num_classes: int, in_channels: int, frames: int, size: int, width: float):
+    def build(*, num_classes: int, in_channels: int, frames: int, size: int, width: float,
+              onset_diff: bool = False):
         from ferstudy.archs.backbones import BACKBONES
         from ferstudy.archs.video import FrameLSTM
 
-        backbone = _make(BACKBONES[kind], 2, in_channels, width, 1, size)
-        return FrameLSTM(backbone, num_classes, _hidden(width))
+        backbone = _make(BACKBONES[kind], 2, _cin(in_channels, onset_diff), width, 1, size)
+        return _mark(FrameLSTM(backbone, num_classes, _hidden(width)), onset_diff)
 
     build.__doc__ = f"2D {kind} backbone per frame + LSTM over the T frames."
     return build
 
 
 def _clip3d(kind: str):
-    def build(*, num_classes: int, in_channels: int, frames: int, size: int, width: float):
+    def build(*, num_classes: int, in_channels: int, frames: int, size: int, width: float,
+              onset_diff: bool = False):
         from ferstudy.archs.backbones import BACKBONES
         from ferstudy.archs.video import Clip3D
 
-        return Clip3D(_make(BACKBONES[kind], 3, in_channels, width, frames, size), num_classes)
+        backbone = _make(BACKBONES[kind], 3, _cin(in_channels, onset_diff), width, frames, size)
+        return _mark(Clip3D(backbone, num_classes), onset_diff)
 
     build.__doc__ = f"3D {kind} backbone over the whole clip."
     return build
 
 
 def _window_lstm(kind: str):
-    def build(*, num_classes: int, in_channels: int, frames: int, size: int, width: float):
+    def build(*, num_classes: int, in_channels: int, frames: int, size: int, width: float,
+              onset_diff: bool = False):
         from ferstudy.archs.backbones import BACKBONES
         from ferstudy.archs.video import WindowLSTM
 
         window = min(WINDOW, frames)
-        backbone = _make(BACKBONES[kind], 3, in_channels, width, window, size)
-        return WindowLSTM(backbone, num_classes, _hidden(width), window)
+        backbone = _make(BACKBONES[kind], 3, _cin(in_channels, onset_diff), width, window, size)
+        return _mark(WindowLSTM(backbone, num_classes, _hidden(width), window), onset_diff)
 
     build.__doc__ = f"3D {kind} backbone per {WINDOW}-frame window + LSTM over windows."
     return build
+
+
+def _cin(in_channels: int, onset_diff: bool) -> int:
+    return in_channels * 2 if onset_diff else in_channels
+
+
+def _mark(model, onset_diff: bool):
+    model.onset_diff = bool(onset_diff)
+    return model
 
 
 def _make(cls, dim: int, in_channels: int, width: float, frames: int, size: int):
@@ -72,16 +87,18 @@ for _kind in ("vgg", "resnet", "msa"):
 
 
 @ARCHS.register("msanet")
-def msanet(*, num_classes: int, in_channels: int, frames: int, size: int, width: float):
+def msanet(*, num_classes: int, in_channels: int, frames: int, size: int, width: float,
+              onset_diff: bool = False):
     """Multi-scale attention net (PAPERS.md 2b) per frame; clip embedding = frame average."""
     from ferstudy.archs.backbones import MSA
     from ferstudy.archs.video import FrameAverage
 
-    return FrameAverage(MSA(2, in_channels=in_channels, width=width, size=size), num_classes)
+    backbone = MSA(2, in_channels=_cin(in_channels, onset_diff), width=width, size=size)
+    return _mark(FrameAverage(backbone, num_classes), onset_diff)
 
 
 def build_model(arch: str, *, num_classes: int, in_channels: int, frames: int, size: int,
-                width: float):
+                width: float, onset_diff: bool = False):
     """The one factory: unknown names fail with the list of registered architectures."""
     return ARCHS.get(arch)(num_classes=num_classes, in_channels=in_channels, frames=frames,
-                           size=size, width=width)
+                           size=size, width=width, onset_diff=onset_diff)

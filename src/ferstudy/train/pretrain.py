@@ -76,7 +76,7 @@ def run_pretrain(config: dict, *, dataset: str, arch: str, fold: int, out: str |
                           val_fraction=tcfg["val_fraction"], seed=seed, log=log)
     log(f"pretrain {arch} for {dataset} fold {fold}: pool {members} (target test fold "
         f"excluded): {len(data.train)} train, {len(data.val)} val clips; classes {list(data.classes)}")
-    kwargs = arch_kwargs(data, tcfg["width"])
+    kwargs = arch_kwargs(data, tcfg)
     model = dev.prepare_model(
         build_initialised(arch, "ri", kwargs, seed=seed, ft=None, log=log)[0], device)
     from ferstudy.methods import METHODS

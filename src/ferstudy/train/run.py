@@ -43,10 +43,10 @@ class RunSpec:
                 f"{self.protocol}/seed{self.seed}/fold{self.fold}")
 
 
-def arch_kwargs(data: RunData, width: float) -> dict[str, Any]:
+def arch_kwargs(data: RunData, tcfg: dict) -> dict[str, Any]:
     t, h, _, c = data.train.shape
     return {"num_classes": len(data.classes), "in_channels": c, "frames": t, "size": h,
-            "width": float(width)}
+            "width": float(tcfg["width"]), "onset_diff": bool(tcfg.get("onset_diff", False))}
 
 
 def build_initialised(arch: str, init: str, kwargs: dict, *, seed: int, ft: dict | None,
@@ -95,7 +95,7 @@ def train_run(spec: RunSpec, config: dict, out_dir: str | Path, *, clips, synthe
         f"synthetic), {len(data.val)} val, {len(data.test)} test clips; classes "
         f"{list(data.classes)}; device {dev.describe(device)}, amp "
         f"{dev.amp_dtype(device, tcfg['amp'])}, threads {threads}")
-    kwargs = arch_kwargs(data, tcfg["width"])
+    kwargs = arch_kwargs(data, tcfg)
     ft = ft_source(tcfg["pretrain"], pretrained, spec)
     model, report = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
     model = dev.prepare_model(model, device)
