@@ -117,3 +117,22 @@ def test_weighted_logits_and_state_roundtrip():
     fresh = _scn()
     fresh.load_state_dict(m.state_dict())
     assert fresh.relabels == {3: 1, 5: 2}
+
+
+def test_evaluated_model_weights_logits_and_keeps_backbone_state():
+    from _methods_tiny import TinyVideoNet, clip_batch
+
+    torch.manual_seed(0)
+    model = TinyVideoNet()
+    m = METHODS.get("scn")({}, num_classes=3, embed_dim=model.embed_dim)
+    evaluated = m.eval_model(model).eval()
+    model.eval()
+    x = clip_batch(4)
+    with torch.no_grad():
+        logits, emb = model(x)
+        alpha = m.heads["attention"](emb)
+        got, got_emb = evaluated(x)
+    assert torch.allclose(got, logits * alpha) and torch.equal(got_emb, emb)
+    assert torch.equal(got.argmax(1), logits.argmax(1))
+    assert evaluated.state_dict().keys() == model.state_dict().keys()   # model.pt stays loadable
+    assert m.eval_model(model) is evaluated and evaluated.head is model.head

@@ -14,6 +14,7 @@ Three parts, all on top of any backbone's embedding ``emb`` (B, D):
    paper restricts this to the low-importance group (``relabel_scope: low``, the default); the
    code applies it to the whole batch (``relabel_scope: batch``).
 
+The evaluated model (``eval_model``) is the code's test-time forward, ``logits * alpha``.
 Relabels are logged per epoch (``epoch_logs``): how many were made and, when ``prepare`` gave
 the clean labels (noise protocols), how many of them restore the clean label.
 """
@@ -60,6 +61,37 @@ def relabel_candidates(probs: torch.Tensor, targets: torch.Tensor, margin: float
     if allowed is not None:
         mask &= allowed
     return mask, pred
+
+
+class AttentionWeighted(nn.Module):
+    """SCN's evaluated model: ``(logits * alpha, emb)``, as the official code's forward.
+
+    The argmax equals the backbone's (alpha > 0), but the probabilities, hence the validation
+    loss that selects the reported epoch, are the ones SCN trains. ``state_dict`` and
+    ``load_state_dict`` delegate to the backbone, so ``model.pt`` stays loadable by the
+    architecture builder; the attention head is saved with the method's state.
+    """
+
+    def __init__(self, model: nn.Module, attention: nn.Module):
+        super().__init__()
+        self.model = model
+        self.attention = attention
+        self.embed_dim = model.embed_dim
+
+    @property
+    def head(self) -> nn.Module:
+        return self.model.head
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits, emb = self.model(x)
+        alpha = self.attention(emb.float())                 # (B, 1)
+        return logits * alpha.to(logits.dtype), emb
+
+    def state_dict(self, *args, **kwargs):
+        return self.model.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        return self.model.load_state_dict(state_dict, strict=strict, assign=assign)
 
 
 @METHODS.register("scn")
@@ -125,6 +157,11 @@ class SelfCureNetwork(Method):
                 self._epoch_counts["relabel_correct"] += int(self.clean_labels[pos] == lab)
         self._epoch_counts["relabelled"] += len(positions)
         return len(positions)
+
+    def eval_model(self, model: nn.Module) -> nn.Module:
+        if getattr(self, "_wrapped", (None, None))[0] is not model:
+            self._wrapped = (model, AttentionWeighted(model, self.heads["attention"]))
+        return self._wrapped[1]
 
     def on_epoch_end(self, epoch: int, val_metrics: dict[str, float], ctx: StepContext) -> None:
         counts = self._epoch_counts
