@@ -9,7 +9,7 @@ import torch
 from ferstudy.augment.cartoon_clips import cartoon_clipset
 from ferstudy.augment.gan import GAN_FILES, generate_stage, train_gan
 from ferstudy.augment.gan_data import build_gan_data
-from ferstudy.augment.gan_models import ClipGenerator
+from ferstudy.augment.gan_models import GENERATORS
 from ferstudy.augment.generate import load_generator
 from ferstudy.clipstore import ClipSet, read_store
 
@@ -103,29 +103,36 @@ def test_generated_store_shape_labels_flag_and_provenance(trained, tmp_path):
 def test_frames_within_a_clip_closer_than_across_clips(trained):
     out, *_ = trained
     G, ckpt = load_generator(out / "generator.pt")
-    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
     n = 12
-    z, y = torch.randn(n, G.latent_dim), torch.arange(n) % len(CLASSES)
+    z, y = torch.randn(n, G.latent_dim, generator=gen), torch.arange(n) % len(CLASSES)
+    src = ckpt["sources"][torch.randperm(len(ckpt["sources"]), generator=gen)[:n]].float() / 255
     with torch.no_grad():
-        x = G(z, y, torch.linspace(0, 1, 4).expand(n, 4))             # (n, C, T, S, S)
+        x = G(z, y, torch.linspace(0, 1, 4).expand(n, 4), src)     # (n, C, T, S, S)
     within = (x[:, :, 1:] - x[:, :, :-1]).abs().mean()
     across = (x[1:] - x[:-1]).abs().mean()
-    assert within < 0.5 * across
-    # at intensity 0 the class does not matter: every clip starts from the same neutral face
+    assert 1e-4 < within < 0.5 * across, (float(within), float(across))
+    # at intensity 0 the class does not matter: a clip starts from its identity's neutral face
     with torch.no_grad():
-        a = G(z[:1].repeat(3, 1), torch.arange(3), torch.zeros(3, 2))
-    assert torch.allclose(a[0], a[1], atol=1e-6) and torch.allclose(a[0], a[2], atol=1e-6)
+        a = G(z[:1].repeat(3, 1), torch.arange(3), torch.zeros(3, 2), src[:1].repeat(3, 1, 1, 1))
+    assert torch.allclose(a[:, :, 0], src[:1].expand(3, -1, -1, -1), atol=1e-5)
+    # training identities only: every source frame is a training clip's neutral frame
+    assert ckpt["sources"].shape[0] == ckpt["n_train"]
 
 
-def test_generator_moves_with_intensity():
+@pytest.mark.parametrize("kind", ["reenact", "synthesize"])
+def test_generators_move_with_intensity(kind):
     torch.manual_seed(0)
-    G = ClipGenerator(num_classes=3, latent_dim=8, size=16, width=4)
+    G = GENERATORS[kind](num_classes=3, latent_dim=8, size=16, width=4)
     torch.nn.init.normal_(G.to_motion.weight, std=0.5)        # some expression motion
+    src = torch.rand(2, 1, 16, 16)
     with torch.no_grad():
-        x = G(torch.randn(2, 8), torch.tensor([0, 1]), torch.tensor([[0.0, 0.5, 1.0]] * 2))
+        x = G(torch.randn(2, 8), torch.tensor([0, 1]), torch.tensor([[0.0, 0.5, 1.0]] * 2), src)
+        same_start = G(torch.randn(1, 8).repeat(2, 1), torch.tensor([0, 2]), torch.zeros(2, 1),
+                       src[:1].repeat(2, 1, 1, 1))
     assert x.shape == (2, 1, 3, 16, 16) and x.min() >= 0 and x.max() <= 1
-    step1 = (x[:, :, 1] - x[:, :, 0]).abs().mean()
-    assert step1 > 1e-3
+    assert (x[:, :, 1] - x[:, :, 0]).abs().mean() > 1e-3
+    assert torch.allclose(same_start[0], same_start[1], atol=1e-6)   # t = 0: class-independent
 
 
 def test_too_small_training_set_names_set_and_batch():

@@ -1,4 +1,8 @@
-"""The clip GAN's networks: a neutral-face + expression-motion generator and two critics.
+"""The clip GAN's networks: two generators (``GENERATORS``) and two critics.
+
+``reenact`` (default, ``ReenactGenerator``): a real neutral frame of a training identity is
+animated by a generated, class-conditional expression motion (see its docstring).
+``synthesize`` (``ClipGenerator``): the neutral face itself is generated too:
 
 Generator ``G(z, y, t)``: one latent ``z`` per clip (held fixed over its frames: the identity
 and look of the clip), the class ``y`` and a per-frame expression intensity ``t`` in [0, 1].
@@ -23,11 +27,11 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
-MAX_FLOW = 0.15   # largest displacement, in normalised units (2 = image size): ~7% of the face
+MAX_FLOW = 0.2    # largest displacement, in normalised units (2 = image size): 10% of the face
 
 
 class FiLMBlock(nn.Module):
-    """[Upsample x2 ->] conv3x3 -> GroupNorm -> FiLM(cond) -> ReLU."""
+    """[Upsample x2 ->] [concat skip ->] conv3x3 -> GroupNorm -> FiLM(cond) -> ReLU."""
 
     def __init__(self, cin: int, cout: int, cond_dim: int, upsample: bool = True):
         super().__init__()
@@ -36,9 +40,12 @@ class FiLMBlock(nn.Module):
         self.norm = nn.GroupNorm(min(8, cout), cout, affine=False)
         self.film = nn.Linear(cond_dim, 2 * cout)
 
-    def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, cond: torch.Tensor,
+                skip: torch.Tensor | None = None) -> torch.Tensor:
         if self.upsample:
             h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+        if skip is not None:
+            h = torch.cat([h, skip], dim=1)
         h = self.norm(self.conv(h))
         gamma, beta = self.film(cond).unsqueeze(-1).unsqueeze(-1).chunk(2, dim=1)
         return F.relu(h * (1 + gamma) + beta)
@@ -83,20 +90,79 @@ class ClipGenerator(nn.Module):
         flow = MAX_FLOW * torch.tanh(m[:, :2]).permute(0, 2, 3, 1)
         return face, flow, torch.tanh(m[:, 2:])
 
-    def forward(self, z: torch.Tensor, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        b, frames = t.shape
-        face, flow, residual = self.parts(z, y)
-        s, c = self.size, self.channels
-        base = F.affine_grid(torch.eye(2, 3, device=z.device, dtype=face.dtype).expand(b, 2, 3),
-                             [b, c, s, s], align_corners=False)
-        tf = t.to(face.dtype).reshape(b, frames, 1, 1, 1)
-        # frame k of clip b samples the neutral face at base + t_k * flow (one grid per frame)
-        grid = (base.unsqueeze(1) + tf * flow.unsqueeze(1)).reshape(b * frames, s, s, 2)
-        faces = face.unsqueeze(1).expand(b, frames, c, s, s).reshape(b * frames, c, s, s)
-        warped = F.grid_sample(faces, grid, mode="bilinear", padding_mode="border",
-                               align_corners=False).reshape(b, frames, c, s, s)
-        out = (warped + tf * residual.unsqueeze(1)).clamp(0.0, 1.0)
-        return out.transpose(1, 2)                                   # (B, C, T, S, S)
+    def forward(self, z: torch.Tensor, y: torch.Tensor, t: torch.Tensor,
+                source: torch.Tensor | None = None) -> torch.Tensor:
+        face, flow, residual = self.parts(z, y)        # ``source`` unused: faces are drawn
+        return animate(face, flow, residual, t)
+
+
+def animate(face: torch.Tensor, flow: torch.Tensor, residual: torch.Tensor,
+            t: torch.Tensor) -> torch.Tensor:
+    """Frame k = ``warp(face, t_k * flow) + t_k * residual``: face ``(B, C, S, S)``, flow
+    ``(B, S, S, 2)`` (normalised units), residual ``(B, C, S, S)``, t ``(B, T)`` ->
+    clips ``(B, C, T, S, S)`` in [0, 1]. At t = 0 a frame is the face itself."""
+    b, frames = t.shape
+    c, s = face.shape[1], face.shape[-1]
+    base = F.affine_grid(torch.eye(2, 3, device=face.device, dtype=face.dtype).expand(b, 2, 3),
+                         [b, c, s, s], align_corners=False)
+    tf = t.to(face.dtype).reshape(b, frames, 1, 1, 1)
+    # frame k of clip b samples the face at base + t_k * flow (one grid per frame)
+    grid = (base.unsqueeze(1) + tf * flow.unsqueeze(1)).reshape(b * frames, s, s, 2)
+    faces = face.unsqueeze(1).expand(b, frames, c, s, s).reshape(b * frames, c, s, s)
+    warped = F.grid_sample(faces, grid, mode="bilinear", padding_mode="border",
+                           align_corners=False).reshape(b, frames, c, s, s)
+    out = (warped + tf * residual.unsqueeze(1)).clamp(0.0, 1.0)
+    return out.transpose(1, 2)                                       # (B, C, T, S, S)
+
+
+def _conv_down(cin: int, cout: int) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(cin, cout, 4, stride=2, padding=1),
+                         nn.GroupNorm(min(8, cout), cout), nn.LeakyReLU(0.2))
+
+
+class ReenactGenerator(nn.Module):
+    """``forward(z (B, Z), y (B,), t (B, T), source (B, C, S, S)) -> (B, C, T, S, S)``.
+
+    Reenactment of training identities: the clip's neutral face is a real neutral frame of a
+    training clip (``source``); a small U-Net reads it and, conditioned by FiLM on the clip's
+    latent and class, predicts the expression's displacement field and shading residual at
+    half resolution; frames follow ``animate``. The faces are real, the expressions are
+    generated, and a whole clip costs about one image-to-image pass.
+    """
+
+    def __init__(self, *, num_classes: int, latent_dim: int = 64, channels: int = 1,
+                 size: int = 48, width: int = 16, embed_dim: int = 32):
+        super().__init__()
+        if size % 8:
+            raise ValueError(f"augment.sd.size must be divisible by 8, got {size}")
+        self.latent_dim, self.channels, self.size = latent_dim, channels, size
+        w, cond = width, latent_dim + embed_dim
+        self.embed = nn.Embedding(num_classes, embed_dim)
+        self.enc1, self.enc2 = _conv_down(channels, w), _conv_down(w, 2 * w)   # S/2, S/4
+        self.enc3 = _conv_down(2 * w, 4 * w)                                   # S/8
+        self.mid = FiLMBlock(4 * w, 4 * w, cond, upsample=False)
+        self.up1 = FiLMBlock(4 * w + 2 * w, 2 * w, cond)                       # S/4
+        self.up2 = FiLMBlock(2 * w + w, 2 * w, cond)                           # S/2
+        self.to_motion = nn.Conv2d(2 * w, 2 + channels, 3, padding=1)
+        nn.init.zeros_(self.to_motion.weight)   # start from "no expression": frames = source
+        nn.init.zeros_(self.to_motion.bias)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor, t: torch.Tensor,
+                source: torch.Tensor | None = None) -> torch.Tensor:
+        if source is None:
+            raise ValueError("ReenactGenerator needs source neutral frames (B, C, S, S)")
+        cond = torch.cat([z, self.embed(y)], dim=1)
+        e1 = self.enc1(source)
+        e2 = self.enc2(e1)
+        h = self.mid(self.enc3(e2), cond)
+        h = self.up2(self.up1(h, cond, e2), cond, e1)
+        m = F.interpolate(self.to_motion(h), size=(self.size, self.size), mode="bilinear",
+                          align_corners=False)
+        flow = MAX_FLOW * torch.tanh(m[:, :2]).permute(0, 2, 3, 1)
+        return animate(source, flow, torch.tanh(m[:, 2:]), t)
+
+
+GENERATORS = {"reenact": ReenactGenerator, "synthesize": ClipGenerator}
 
 
 def _sn_conv(cin: int, cout: int, k: int = 4, s: int = 2) -> nn.Module:

@@ -21,13 +21,13 @@ from torch.nn import functional as F
 
 from ferstudy.augment.diffaugment import diff_augment, parse_policy
 from ferstudy.augment.gan_data import GanData
-from ferstudy.augment.gan_models import ClipCritic, ClipGenerator, FrameCritic, count_parameters
+from ferstudy.augment.gan_models import GENERATORS, ClipCritic, FrameCritic, count_parameters
 
 log = logging.getLogger("ferstudy.gan")
 
 # Config ``augment.sd`` (the schema repeats these defaults with descriptions).
 SD_DEFAULTS: dict[str, Any] = {
-    "ratio": 1.0, "clips_per_class": 100, "iterations": 1000, "batch": 16,
+    "generator": "reenact", "ratio": 1.0, "clips_per_class": 100, "iterations": 1000, "batch": 16,
     "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.99,
     "latent_dim": 64, "width": 16, "size": 48, "frame_samples": 4,
     "diffaugment": "color,translation,cutout", "r1_gamma": 0.1, "r1_every": 4,
@@ -59,8 +59,9 @@ class GanTrainer:
         self.gen = torch.Generator().manual_seed(int(self.cfg["seed"]))
         with torch.random.fork_rng(devices=[]):                # seeded init, caller's RNG untouched
             torch.manual_seed(int(self.cfg["seed"]))
-            self.G = ClipGenerator(num_classes=k, latent_dim=self.cfg["latent_dim"], channels=c,
-                                   size=self.cfg["size"], width=self.cfg["width"]).to(device)
+            self.G = GENERATORS[self.cfg["generator"]](
+                num_classes=k, latent_dim=self.cfg["latent_dim"], channels=c,
+                size=self.cfg["size"], width=self.cfg["width"]).to(device)
             self.Df = FrameCritic(num_classes=k, channels=c, width=self.cfg["width"]).to(device)
             self.Dc = ClipCritic(num_classes=k, channels=c, frames=frames,
                                  width=self.cfg["width"]).to(device)
@@ -70,6 +71,9 @@ class GanTrainer:
         self.opt_d = torch.optim.Adam(list(self.Df.parameters()) + list(self.Dc.parameters()),
                                       lr=self.cfg["lr_d"], betas=betas)
         self.clips = data.clips.to(device)
+        # each training clip's most neutral frame: the identities the reenact generator animates
+        neutral = data.t.argmin(dim=1)
+        self.sources = data.clips[torch.arange(n), :, neutral].contiguous().to(device)  # (N, C, S, S)
         self.labels, self.t = data.labels.to(device), data.t.to(device)
         self.amp = bool(self.cfg["amp"]) and device.type == "cuda"
         log.info("GAN on %d clips (%s), G %d params, frame critic %d, clip critic %d, device %s%s",
@@ -85,6 +89,11 @@ class GanTrainer:
 
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp)
+
+    def _fake(self, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Clips for classes y and curves t, on random training identities (reenact)."""
+        src = self.sources[self._randint(len(self.sources), len(y))].float() / 255.0
+        return self.G(self._randn(len(y), self.cfg["latent_dim"]), y, t, src)
 
     def _batch(self):
         idx = self._randint(len(self.data), self.cfg["batch"])
@@ -105,7 +114,7 @@ class GanTrainer:
         # critic step
         with self._autocast():
             with torch.no_grad():
-                fake = self.G(self._randn(b, self.cfg["latent_dim"]), y, t)
+                fake = self._fake(y, t)
             rc, rf = self._critics(real, y, t, frame_idx)
             fc, ff = self._critics(fake.float(), y, t, frame_idx)
             loss_d = _hinge(rc, fc) + _hinge(rf, ff)
@@ -118,7 +127,7 @@ class GanTrainer:
         self.opt_d.step()
         # generator step (fresh z, same classes and curves)
         with self._autocast():
-            fake = self.G(self._randn(b, self.cfg["latent_dim"]), y, t)
+            fake = self._fake(y, t)
             gc, gf = self._critics(fake.float(), y, t, frame_idx)
             loss_g = -(gc.float().mean() + gf.float().mean())
         self.opt_g.zero_grad(set_to_none=True)
@@ -168,7 +177,9 @@ class GanTrainer:
         curves = {c: self.data.t[self.data.labels == i].numpy()
                   for i, c in enumerate(self.data.classes)}
         return {
+            "generator": self.cfg["generator"],
             "state_dict": {k: v.cpu() for k, v in self.G_ema.state_dict().items()},
+            "sources": self.sources.cpu(),                      # uint8 (N, C, S, S)
             "kwargs": {"num_classes": len(self.data.classes), "latent_dim": self.cfg["latent_dim"],
                        "channels": int(self.clips.shape[1]), "size": self.cfg["size"],
                        "width": self.cfg["width"]},

@@ -1,6 +1,7 @@
 """Sampling synthetic clips from a trained clip generator into the clip-store format.
 
-Each synthetic clip gets a fresh latent (its identity/look, fixed over its frames), a class,
+Each synthetic clip gets a fresh latent (fixed over its frames), a training identity's neutral
+frame to animate (``reenact``; ``synthesize`` draws the face from the latent), a class,
 and an intensity curve drawn from the real training clips of that class (so synthetic clips
 have the onset/apex(/offset) profiles the real ones have). Frames are resized to the source
 store's size, so synthetic and real clips stack (``clipstore.concat``).
@@ -15,21 +16,21 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from ferstudy.augment.gan_models import ClipGenerator
+from ferstudy.augment.gan_models import GENERATORS
 from ferstudy.clipstore import INDEX_COLUMNS, ClipSet
 
 
 def load_generator(path_or_ckpt: str | Path | dict[str, Any],
-                   device: torch.device | str = "cpu") -> tuple[ClipGenerator, dict[str, Any]]:
+                   device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
     ckpt = path_or_ckpt if isinstance(path_or_ckpt, dict) else \
         torch.load(path_or_ckpt, map_location="cpu", weights_only=False)
-    G = ClipGenerator(**ckpt["kwargs"])
+    G = GENERATORS[ckpt.get("generator", "synthesize")](**ckpt["kwargs"])
     G.load_state_dict(ckpt["state_dict"])
     return G.to(device).eval(), ckpt
 
 
 @torch.no_grad()
-def sample(G: ClipGenerator, ckpt: dict[str, Any], labels: np.ndarray, *, seed: int,
+def sample(G: torch.nn.Module, ckpt: dict[str, Any], labels: np.ndarray, *, seed: int,
            device: torch.device | str = "cpu", batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Clips for class indices ``labels (N,)``: uint8 ``(N, T, H, W, C)`` at the store's size
     and their intensity curves ``(N, T)`` in store units."""
@@ -42,7 +43,10 @@ def sample(G: ClipGenerator, ckpt: dict[str, Any], labels: np.ndarray, *, seed: 
         z = torch.randn(len(y), G.latent_dim, generator=gen)
         pick = [int(torch.randint(len(curves[k]), (1,), generator=gen)) for k in y.tolist()]
         t = torch.from_numpy(np.stack([curves[k][i] for k, i in zip(y.tolist(), pick)]))
-        x = G(z.to(device), y.to(device), t.to(device)).float().cpu()   # (b, C, T, S, S)
+        sources = ckpt.get("sources")
+        src = None if sources is None else \
+            sources[torch.randint(len(sources), (len(y),), generator=gen)].float().div(255).to(device)
+        x = G(z.to(device), y.to(device), t.to(device), src).float().cpu()   # (b, C, T, S, S)
         b, cg, frames, s, _ = x.shape
         if (s, s) != (h, w):
             x = F.interpolate(x.reshape(b, cg * frames, s, s), size=(h, w), mode="bilinear",
