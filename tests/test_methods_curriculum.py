@@ -1,4 +1,6 @@
 """Curriculum (baby steps): stages grow monotonically, LR drops at each move."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +15,8 @@ def _method(**cfg):
 
 
 def _ctx(lr=1e-3):
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    # only param_groups is touched; a real torch optimiser costs seconds of lazy imports
+    opt = SimpleNamespace(param_groups=[{"lr": lr}, {"lr": lr}])
     return StepContext(epoch=0, device=torch.device("cpu"), optimizer=opt, log=lambda m: None)
 
 
@@ -59,6 +62,7 @@ def test_stages_grow_monotonically_and_lr_drops_at_each_move():
     assert [len(p) for p in pools] == [9] * 4 + [18] * 3 + [27] * 3
     assert all(a <= b for a, b in zip(pools, pools[1:]))       # easier clips never dropped
     assert lrs == pytest.approx([1e-3] * 3 + [5e-4] * 3 + [2.5e-4] * 4)
+    assert ctx.optimizer.param_groups[1]["lr"] == ctx.optimizer.param_groups[0]["lr"]
     assert allowed == [False] * 6 + [True] * 4
     assert m.epoch_logs() == {"stage": 2, "pool_size": 27}
 
