@@ -21,7 +21,8 @@ from torch.nn import functional as F
 
 from ferstudy.augment.diffaugment import diff_augment, parse_policy
 from ferstudy.augment.gan_data import GanData
-from ferstudy.augment.gan_models import GENERATORS, ClipCritic, FrameCritic, count_parameters
+from ferstudy.augment.gan_models import (GENERATORS, ClipCritic, FrameCritic, count_parameters,
+                                         frame_pairs)
 
 log = logging.getLogger("ferstudy.gan")
 
@@ -30,7 +31,8 @@ SD_DEFAULTS: dict[str, Any] = {
     "generator": "reenact", "ratio": 1.0, "clips_per_class": 100, "iterations": 1000, "batch": 16,
     "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.99,
     "latent_dim": 64, "width": 16, "size": 48, "frame_samples": 4,
-    "diffaugment": "color,translation,cutout", "r1_gamma": 0.1, "r1_every": 4,
+    "diffaugment": "color,translation,cutout", "spectral_norm": True, "r1_gamma": 0.1,
+    "r1_every": 4,
     "ema_decay": 0.995, "log_every": 20, "seed": 0, "amp": True, "gpu": 0,
 }
 
@@ -40,7 +42,7 @@ def _hinge(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
 
 
 def _pick_frames(x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, idx: torch.Tensor):
-    """Frames ``idx (B, k)`` of clips ``x (B, C, T, H, W)`` -> ``(B*k, C, H, W)``, t, y."""
+    """Frames ``idx (B, k)`` of clips ``x (B, C', T, H, W)`` -> ``(B*k, C', H, W)``, t, y."""
     b, k = idx.shape
     bi = torch.arange(b, device=x.device).unsqueeze(1)
     frames = x.transpose(1, 2)[bi, idx]                    # (B, k, C, H, W)
@@ -62,9 +64,11 @@ class GanTrainer:
             self.G = GENERATORS[self.cfg["generator"]](
                 num_classes=k, latent_dim=self.cfg["latent_dim"], channels=c,
                 size=self.cfg["size"], width=self.cfg["width"]).to(device)
-            self.Df = FrameCritic(num_classes=k, channels=c, width=self.cfg["width"]).to(device)
+            sn = bool(self.cfg["spectral_norm"])
+            self.Df = FrameCritic(num_classes=k, channels=c, width=self.cfg["width"],
+                                  sn=sn).to(device)
             self.Dc = ClipCritic(num_classes=k, channels=c, frames=frames,
-                                 width=self.cfg["width"]).to(device)
+                                 width=self.cfg["width"], sn=sn).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = (self.cfg["beta1"], self.cfg["beta2"])
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=self.cfg["lr_g"], betas=betas)
@@ -102,7 +106,7 @@ class GanTrainer:
     def _critics(self, x, y, t, frame_idx):
         """Scores of both critics on DiffAugment-ed clips ``x``: (clip scores, frame scores)."""
         x = diff_augment(x, self.cfg["diffaugment"], self.gen)
-        frames, tf, yf = _pick_frames(x, t, y, frame_idx)
+        frames, tf, yf = _pick_frames(frame_pairs(x), t, y, frame_idx)
         return self.Dc(x, y), self.Df(frames, yf, tf)
 
     def step(self, it: int) -> dict[str, float]:
