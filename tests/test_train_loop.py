@@ -139,3 +139,11 @@ def test_nan_loss_stops_with_epoch_and_batch(clips):
     with pytest.raises(NonFiniteLossError, match=r"epoch 0 batch 1"):
         fit(model, NaNAtSecondBatch(), data, LoopConfig(epochs=2, batch_size=8),
             device=torch.device("cpu"), seed=0, log=lambda m: None)
+
+
+def test_early_stopping_waits_for_min_epochs(tmp_path, clips):
+    # val_acc on a tiny val set rarely improves strictly: patience 1 would stop at once
+    out, metrics = _run(tmp_path, "a", clips, config=small_config(
+        epochs=5, patience=1, min_epochs=4, monitor="val_acc", lr=1e-6))
+    assert metrics["epochs"] == 4 and metrics["stopped_early"]
+    assert len(pd.read_csv(out / "curve.csv")) == 4

@@ -45,6 +45,7 @@ class LoopConfig:
     gamma: float = 0.1                 # step / exponential: LR factor
     min_lr_ratio: float = 0.01         # cosine: final LR / initial LR
     patience: int = 5                  # epochs without validation improvement before stopping
+    min_epochs: int = 0                # never stop early before this many epochs
     monitor: str = "val_loss"          # val_loss (lower is better) | val_acc
     grad_clip: float = 0.0             # max gradient norm (0 = off)
     amp: str = "auto"                  # auto | bf16 | fp16 | off (CUDA only)
@@ -215,7 +216,8 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         else:
             bad += 1
         step_schedule(optimizer, cfg, epoch)
-        stopped = bad >= cfg.patience and method.stop_early_allowed()
+        stopped = (bad >= cfg.patience and epoch + 1 >= cfg.min_epochs
+                   and method.stop_early_allowed())
         log(f"epoch {epoch + 1}/{cfg.epochs} train_loss {row['train_loss']:.4f} "
             f"train_acc {row['train_acc']:.3f} val_loss {row['val_loss']:.4f} "
             f"val_acc {row['val_acc']:.3f} lr {row['lr']:.2e} "
