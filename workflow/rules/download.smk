@@ -8,6 +8,11 @@ except fcfg.ConfigError as err:
     raise WorkflowError(f"ferstudy: {err}") from None
 
 
+# Downloads need the internet, which cluster compute nodes often lack.
+localrules:
+    download_ravdess,
+
+
 rule download_ravdess:
     output:
         provenance=download_done("ravdess"),

