@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -50,14 +51,18 @@ def main() -> None:
     if args.timed:
         for i in range(5):
             trainer.step(i)
-        times = []
+        times, cpu0 = [], time.process_time()
         for i in range(args.timed):
             t0 = time.perf_counter()
             trainer.step(5 + i)
             times.append(time.perf_counter() - t0)
+        cpu = (time.process_time() - cpu0) / args.timed
         per_it = float(np.median(times))
         print(f"time per iteration: median {per_it * 1000:.1f} ms, mean "
-              f"{np.mean(times) * 1000:.1f} ms over {args.timed} iterations")
+              f"{np.mean(times) * 1000:.1f} ms over {args.timed} iterations; CPU time "
+              f"{cpu * 1000:.1f} ms per iteration (summed over threads; on an idle machine "
+              f"wall time is about this / threads used); load average "
+              f"{open('/proc/loadavg').read().split()[0] if Path('/proc/loadavg').exists() else '?'}")
         print(f"extrapolated training time for {args.iterations} iterations: "
               f"{per_it * args.iterations:.1f} s")
     else:
