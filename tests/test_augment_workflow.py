@@ -37,7 +37,7 @@ def test_gan_and_synthetic_store_through_snakemake(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     targets = [f"results/gan/{SET}/fold0/grid.png", f"results/synthetic/{SET}/fold0/index.csv"]
     cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile",
-           str(tmp_path / "config.yaml"), "--cores", "2", "--quiet",
+           str(tmp_path / "config.yaml"), "--cores", "2", "--quiet", "--set-threads", "train_gan=1",
            "--allowed-rules", "train_gan", "generate_clips", "--", *targets]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -1,3 +1,9 @@
+import os
+
+# idle OpenMP threads sleep instead of spinning: on a shared or oversubscribed node spinning
+# made 2-thread GAN steps ~10x slower than 1-thread ones (benchmarks/gan_speed.py)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from pathlib import Path
 
 import torch
