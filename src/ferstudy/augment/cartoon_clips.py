@@ -47,7 +47,8 @@ def draw_face(identity: np.ndarray, expr: np.ndarray, size: int = 48) -> np.ndar
         img = img * (1 - 0.8 * eye)
         # brow: a short thick line above the eye, raised and slanted by the expression
         bx = xx - ex
-        by = ey - (4.5 - 2.5 * brow_up) * s + slant * side * (-bx) * 0.25 * (1 if side > 0 else -1) * -1
+        # slant > 0 lowers the inner ends (towards the nose: -side * bx > 0) as in a frown
+        by = ey - (4.5 - 2.5 * brow_up) * s + slant * 0.25 * (-side * bx)
         brow = _soft(np.abs(yy - by) - 0.8 * s) * _soft(np.abs(bx) - 3.5 * s)
         img = img * (1 - 0.7 * brow)
     mx, my = cx, cy + 8 * s
