@@ -4,7 +4,8 @@
 the training subjects of the fold (``gan_data``), trains (``gan_train``) and writes into
 ``results/gan/{dataset}/fold{fold}/``::
 
-    generator.pt     EMA generator + classes, intensity curves, store shape, provenance
+    generator.pt     EMA generator + classes, intensity curves, the training identities'
+                     neutral frames (reenact), store shape, training subjects
     losses.csv/.png  training curves of both players
     grid.png         synthetic clips, rows = classes, columns = frames
     real_grid.png    real training clips in the same layout, for comparison
