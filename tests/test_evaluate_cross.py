@@ -124,3 +124,35 @@ def test_default_predictor_runs_the_saved_model_of_the_run(tmp_path):
     probs, _ = predict(load_run_model(run), clips, device="cpu")
     pred = np.array(["anger", "fear"])[probs[:, :2].argmax(1)]
     assert cross["accuracy"] == pytest.approx(np.mean(pred == ["anger"] * 2 + ["fear"] * 2))
+
+
+def test_foreign_set_in_the_ft_pretraining_pool_is_seen_not_cross(tmp_path):
+    """An ft model pretrained on mug has seen mug's labels: its mug score is kept for the
+    record as kind 'seen' and never counts as a cross-dataset test; oulu stays 'cross'."""
+    import json
+
+    classes = list(BASIC6)
+    run = write_run(tmp_path, "ckplus/vgg3d/supervised/ft/none/full/seed0/fold0", classes,
+                    accuracy=0.5)
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["pretrain_sources"] = ["mug", "ckplus"]
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    stores = {}
+    for name in ("mug", "oulu"):
+        write_store(tmp_path, name, classes, n_per_class=2)
+        stores[name] = tmp_path / "aligned" / name
+    frame = evaluate_run(run, stores, predictor=grey_predictor(classes))
+    kinds = dict(zip(frame["test_set"], frame["kind"]))
+    assert kinds == {"ckplus": "in", "mug": "seen", "oulu": "cross"}
+
+
+def test_heatmap_leaves_seen_rows_out(tmp_path):
+    from ferstudy.figures.heatmap import cell_table
+
+    rows = pd.DataFrame({
+        "dataset": ["ckplus"] * 3, "test_set": ["ckplus", "mug", "oulu"],
+        "kind": ["in", "seen", "cross"], "accuracy": [0.8, 0.9, 0.4], "arch": "vgg3d",
+        "method": "supervised", "init": "ft", "augment": "none", "protocol": "full",
+        "seed": 0, "fold": 0})
+    cells = cell_table(rows, "accuracy")
+    assert set(cells["test_set"]) == {"ckplus", "oulu"}

@@ -10,6 +10,9 @@ Rows written to ``results/eval/{run}/cross.csv`` (one per test set):
   out of the merge): the model is re-run on **all labelled clips of every fold** of that
   dataset. No subject of a foreign dataset was seen in training, so every fold is a fair test
   set and using all of them gives the largest, least noisy estimate.
+- ``kind=seen``: a foreign dataset that was in the run's ``ft`` pretraining pool (metrics.json
+  ``pretrain_sources``): scored for the record, but left out of every cross-dataset statistic
+  and figure, since its labels were seen in pretraining.
 
 Every row is scored over the explicit label intersection ``shared_classes`` (see
 ``ferstudy.evaluate.scoring``).
@@ -104,11 +107,17 @@ def own_rows(run: RunKey, run_dir: str | Path, member_classes: Mapping[str, Sequ
 
 
 def foreign_rows(run: RunKey, classes: Sequence[str], stores: Mapping[str, str | Path],
-                 predictor: Predictor, *, min_shared: int = 2) -> list[dict]:
-    """One ``cross``/``lodo`` row per foreign dataset: all its labelled clips, all folds."""
-    kind = "lodo" if is_merged(run.dataset) else "cross"
+                 predictor: Predictor, *, min_shared: int = 2,
+                 seen: Sequence[str] = ()) -> list[dict]:
+    """One ``cross``/``lodo`` row per foreign dataset: all its labelled clips, all folds.
+
+    A foreign dataset whose labelled clips were in the run's ``ft`` pretraining pool
+    (``seen``, from metrics.json ``pretrain_sources``) is no unseen-domain test: its row gets
+    kind ``seen``, which the cross-dataset statistics and figures leave out."""
+    unseen_kind = "lodo" if is_merged(run.dataset) else "cross"
     rows = []
     for name, aligned_dir in stores.items():
+        kind = "seen" if name in seen else unseen_kind
         clips, index = labelled_clips(aligned_dir)
         shared = intersect_classes(classes, index["label"].unique())
         if len(shared) < min_shared:
@@ -150,7 +159,8 @@ def evaluate_run(run_dir: str | Path, stores: Mapping[str, str | Path], *,
             if model_classes and model_classes != classes:
                 raise ValueError(f"{run_dir}: model.pt classes {model_classes} differ from "
                                  f"metrics.json classes {classes}; rerun the train job")
-        rows += foreign_rows(run, classes, foreign, predictor, min_shared=min_shared)
+        seen = read_metrics(run_dir).get("pretrain_sources") or []
+        rows += foreign_rows(run, classes, foreign, predictor, min_shared=min_shared, seen=seen)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for axis, value in reversed(list(run.as_dict().items())):
         frame.insert(0, axis, value)

@@ -23,7 +23,9 @@ OWN_KINDS = ("in", "member")
 def cell_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Mean/std (in %) per configuration x train set x test set; merged in-rows left out
     (their member rows cover the same clips, split by dataset)."""
-    data = runs[~((runs["kind"] == "in") & runs["dataset"].map(is_merged))].copy()
+    # "seen" rows (a foreign set that was in the ft pretraining pool) are no cross-dataset test
+    data = runs[(runs["kind"] != "seen")
+                & ~((runs["kind"] == "in") & runs["dataset"].map(is_merged))].copy()
     data["config"] = data.apply(config_label, axis=1)
     data["value"] = 100.0 * data[metric]
     cells = data.groupby(["config", "dataset", "test_set"], sort=False).agg(
