@@ -137,8 +137,17 @@ def summarise(title: str, protocol: str, results: dict[str, list[dict]]) -> None
               f"{f1.mean():>10.3f} +/- {f1.std(ddof=1) if len(f1) > 1 else 0:.3f}{secs:>14.1f}")
     name = next(k for k in means if k != "supervised")
     gain = means[name][0] - means["supervised"][0]
-    verdict = "the paper's direction holds" if gain > 0 else "the paper's direction does not hold"
-    print(f"  {name} - supervised: accuracy {100 * gain:+.1f} points ({verdict} here)")
+    spread = np.sqrt(np.mean([np.var([r["accuracy"] for r in runs], ddof=1) if len(runs) > 1
+                              else 0.0 for runs in results.values()]))
+    chance = 1 / len(next(iter(results.values()))[0]["classes"])
+    if abs(gain) <= spread:
+        verdict = "no difference beyond the seed spread"
+    elif gain > 0:
+        verdict = "the paper's direction holds"
+    else:
+        verdict = "the paper's direction does not hold"
+    print(f"  {name} - supervised: accuracy {100 * gain:+.1f} points, seed spread "
+          f"{100 * spread:.1f}, chance {chance:.3f}: {verdict} here")
 
 
 def main(argv=None) -> int:
