@@ -5,22 +5,12 @@ logic of its own) and testable without Snakemake.
 """
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from ferstudy.config import dataset_members, is_merged
-
-RUN_PATTERN = "{dataset}/{arch}/{method}/{init}/{augment}/{protocol}/seed{seed}/fold{fold}"
-
-
-def study_runs(study: Mapping[str, Any]) -> list[str]:
-    """Every ``{run}`` of the study grid, in config order."""
-    grid = itertools.product(study["datasets"], study["archs"], study["methods"], study["inits"],
-                             study["augments"], study["protocols"], study["seeds"], study["folds"])
-    return [RUN_PATTERN.format(dataset=d, arch=a, method=m, init=i, augment=g, protocol=p,
-                               seed=s, fold=f) for d, a, m, i, g, p, s, f in grid]
+from ferstudy.train.plan import RUN_PATTERN, study_runs  # noqa: F401 (the one grid, re-exported)
 
 
 def study_members(study: Mapping[str, Any]) -> list[str]:
