@@ -99,3 +99,17 @@ def test_failing_serialiser_keeps_the_earlier_output(tmp_path, writer):
         getattr(atomic, writer)(out, bad)
     assert out.read_text() == "earlier\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]   # temporaries removed
+
+
+def test_atomic_outputs_get_the_umask_mode_not_mkstemps_0600(tmp_path):
+    """Results must stay group-readable on shared filesystems: mkstemp's 0600 is not kept."""
+    import os
+
+    from ferstudy import atomic
+
+    old = os.umask(0o022)
+    try:
+        atomic.write_text(tmp_path / "a.txt", "x")
+        assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
