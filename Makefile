@@ -1,5 +1,5 @@
 # Two commands on a fresh machine (only Python 3.11 and pip needed):
-#   make demo   -> venv + pinned install + face models/media, then the demo study through Snakemake
+#   make demo   -> venv + pinned install, then the demo study through Snakemake and its report
 #   make test   -> the same setup, then the whole test suite (CI runs this)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -29,6 +29,7 @@ resources: setup
 
 demo: setup
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --report results/report.html
 
 test: resources
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -q
