@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 STAMP := $(VENV)/.ferstudy-installed
 
-.PHONY: setup resources demo test lint figures report clean-results
+.PHONY: setup resources demo test lint figures report
 
 setup: $(STAMP)
 
