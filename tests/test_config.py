@@ -128,3 +128,24 @@ def test_pitfalls_study_validates_on_top_of_config_yaml():
         assert c["study"]["folds"] == list(range(c["register"]["folds"])) and c["register"]["folds"] == 10
         assert {"ckplus", "mmi", "mug", "oulu"} <= set(c["study"]["datasets"])
         assert not any(e["demo"] for e in c["datasets"].values() if e["root"].startswith("/data/"))
+
+
+def test_nested_command_line_values_arrive_as_strings_and_are_typed_by_the_schema():
+    """`snakemake --config 'study={seeds: [0, 1], cross_dataset: false}'` hands us strings
+    (Snakemake's YAML BaseLoader); they become the schema's types, and junk still fails."""
+    from ferstudy import config as fcfg
+
+    root = fcfg.SCHEMA_PATH.parents[2]
+    cfg = fcfg.load_yaml(root / "config.yaml")
+    fcfg.deep_update(cfg, {"study": {"seeds": ["0", "1"], "folds": ["0"],
+                                     "cross_dataset": "false"},
+                           "train": {"lr": "0.01", "epochs": "3"}})
+    out = fcfg.validate(cfg)
+    assert out["study"]["seeds"] == [0, 1] and out["study"]["folds"] == [0]
+    assert out["study"]["cross_dataset"] is False
+    assert out["train"]["lr"] == 0.01 and out["train"]["epochs"] == 3
+    bad = fcfg.load_yaml(root / "config.yaml")
+    fcfg.deep_update(bad, {"train": {"epochs": "ten"}, "study": {"seeds": ["1.5"]}})
+    with pytest.raises(fcfg.ConfigError) as err:
+        fcfg.validate(bad)
+    assert "train.epochs" in str(err.value) and "study.seeds[0]" in str(err.value)

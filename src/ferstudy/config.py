@@ -113,11 +113,42 @@ def validate(config: dict[str, Any], schema: dict[str, Any] | None = None) -> di
     schema = schema or load_schema()
     _fill_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
+    _coerce_cli_strings(config, validator)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_message(e) for e in errors))
     _check_cross_references(config)
     return config
+
+
+def _coerce_cli_strings(config: dict[str, Any], validator: Any) -> None:
+    """Snakemake reads nested ``--config key={...}`` values with YAML's BaseLoader, so every
+    scalar arrives as a string (``seeds: ['0', '1']``). Where the schema asks for an integer,
+    number or boolean and the string reads as exactly that in YAML, take the typed value;
+    anything else (``'ten'``) is left for validation to reject."""
+    for _ in range(8):  # a fix can expose errors deeper down; bounded
+        fixed = False
+        for err in validator.iter_errors(config):
+            if err.validator != "type" or not isinstance(err.instance, str):
+                continue
+            wanted = err.validator_value if isinstance(err.validator_value, list) \
+                else [err.validator_value]
+            try:
+                value = yaml.safe_load(err.instance)
+            except yaml.YAMLError:
+                continue
+            if not (isinstance(value, bool) and "boolean" in wanted
+                    or type(value) is int and ("integer" in wanted or "number" in wanted)
+                    or type(value) is float and "number" in wanted):
+                continue
+            node = config
+            *parents, leaf = list(err.absolute_path)
+            for key in parents:
+                node = node[key]
+            node[leaf] = value
+            fixed = True
+        if not fixed:
+            return
 
 
 def _check_cross_references(config: dict[str, Any]) -> None:
