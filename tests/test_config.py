@@ -136,16 +136,19 @@ def test_nested_command_line_values_arrive_as_strings_and_are_typed_by_the_schem
     from ferstudy import config as fcfg
 
     root = fcfg.SCHEMA_PATH.parents[2]
-    cfg = fcfg.load_yaml(root / "config.yaml")
-    fcfg.deep_update(cfg, {"study": {"seeds": ["0", "1"], "folds": ["0"],
-                                     "cross_dataset": "false"},
-                           "train": {"lr": "0.01", "epochs": "3"}})
-    out = fcfg.validate(cfg)
+    cli = {"study": {"seeds": ["0", "1"], "folds": ["0"], "cross_dataset": "false"},
+           "train": {"lr": "0.01", "epochs": "3"}}
+    cfg = fcfg.deep_update(fcfg.load_yaml(root / "config.yaml"), copy.deepcopy(cli))
+    out = fcfg.validate(cfg, cli_overrides=cli)
     assert out["study"]["seeds"] == [0, 1] and out["study"]["folds"] == [0]
     assert out["study"]["cross_dataset"] is False
     assert out["train"]["lr"] == 0.01 and out["train"]["epochs"] == 3
-    bad = fcfg.load_yaml(root / "config.yaml")
-    fcfg.deep_update(bad, {"train": {"epochs": "ten"}, "study": {"seeds": ["1.5"]}})
+    junk = {"train": {"epochs": "ten"}, "study": {"seeds": ["1.5"]}}
+    bad = fcfg.deep_update(fcfg.load_yaml(root / "config.yaml"), copy.deepcopy(junk))
     with pytest.raises(fcfg.ConfigError) as err:
-        fcfg.validate(bad)
+        fcfg.validate(bad, cli_overrides=junk)
     assert "train.epochs" in str(err.value) and "study.seeds[0]" in str(err.value)
+    # the same strings written in a config file (not given on the command line) stay errors
+    quoted = fcfg.deep_update(fcfg.load_yaml(root / "config.yaml"), copy.deepcopy(cli))
+    with pytest.raises(fcfg.ConfigError, match="study.seeds"):
+        fcfg.validate(quoted)

@@ -103,7 +103,8 @@ def _fill_defaults(node: Any, schema: dict[str, Any]) -> None:
                 _fill_defaults(value, extra)
 
 
-def validate(config: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def validate(config: dict[str, Any], schema: dict[str, Any] | None = None, *,
+             cli_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Validate ``config`` in place (defaults filled) and return it; raise ConfigError.
 
     All schema errors are reported together, one line each, so a user fixes them in one go.
@@ -113,7 +114,8 @@ def validate(config: dict[str, Any], schema: dict[str, Any] | None = None) -> di
     schema = schema or load_schema()
     _fill_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
-    _coerce_cli_strings(config, validator)
+    if cli_overrides:
+        _coerce_cli_strings(config, validator, cli_overrides)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_message(e) for e in errors))
@@ -121,15 +123,26 @@ def validate(config: dict[str, Any], schema: dict[str, Any] | None = None) -> di
     return config
 
 
-def _coerce_cli_strings(config: dict[str, Any], validator: Any) -> None:
+def _in_overrides(path: list[Any], overrides: Any) -> bool:
+    for key in path:
+        try:
+            overrides = overrides[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return True
+
+
+def _coerce_cli_strings(config: dict[str, Any], validator: Any, overrides: dict[str, Any]) -> None:
     """Snakemake reads nested ``--config key={...}`` values with YAML's BaseLoader, so every
-    scalar arrives as a string (``seeds: ['0', '1']``). Where the schema asks for an integer,
-    number or boolean and the string reads as exactly that in YAML, take the typed value;
-    anything else (``'ten'``) is left for validation to reject."""
+    scalar given that way arrives as a string (``seeds: ['0', '1']``). For those values only
+    (paths present in ``overrides``, Snakemake's ``--config`` dict), where the schema asks for an
+    integer, number or boolean and the string reads as exactly that in YAML, take the typed
+    value. A quoted ``"48"`` in a config file, or ``'ten'`` anywhere, still fails validation."""
     for _ in range(8):  # a fix can expose errors deeper down; bounded
         fixed = False
         for err in validator.iter_errors(config):
-            if err.validator != "type" or not isinstance(err.instance, str):
+            if err.validator != "type" or not isinstance(err.instance, str) \
+                    or not _in_overrides(list(err.absolute_path), overrides):
                 continue
             wanted = err.validator_value if isinstance(err.validator_value, list) \
                 else [err.validator_value]

@@ -19,7 +19,8 @@ from ferstudy import config as fcfg  # noqa: E402
 from ferstudy.registries import REGISTRIES  # noqa: E402
 
 try:
-    fcfg.validate(config)
+    # --config values arrive as strings from Snakemake: typed by the schema (config.py)
+    fcfg.validate(config, cli_overrides=workflow.config_settings.overwrite_config)
 except fcfg.ConfigError as err:
     raise WorkflowError(f"ferstudy: {err}") from None
 
