@@ -85,15 +85,16 @@ def fewest_labels(protocols: list[str]) -> str:
 
 def train_one(config: dict, args, arch: str, method: str, protocol: str, seed: int, clips,
               *, label: str | None = None) -> dict:
-    from ferstudy.train.run import RunSpec, train_run
+    from ferstudy.runkey import RunKey
+    from ferstudy.train.run import train_run
 
-    spec = RunSpec(args.dataset, arch, method, "ri", "none", protocol, seed, args.fold)
-    out = Path(args.out) / (label or "") / spec.name
+    spec = RunKey(args.dataset, arch, method, "ri", "none", protocol, seed, args.fold)
+    out = Path(args.out) / (label or "") / str(spec)
     t0 = time.perf_counter()
     metrics = train_run(spec, config, out, clips=clips, threads=args.threads,
                         log=lambda msg: None)
     metrics["seconds"] = time.perf_counter() - t0
-    print(f"  {label or method}: {spec.name}: accuracy {metrics['accuracy']:.3f} macro_f1 "
+    print(f"  {label or method}: {str(spec)}: accuracy {metrics['accuracy']:.3f} macro_f1 "
           f"{metrics['macro_f1']:.3f} ({metrics['seconds']:.0f} s)", flush=True)
     return metrics
 

@@ -11,7 +11,8 @@ from ferstudy.methods.base import Method
 from ferstudy.train.data import build_run_data
 from ferstudy.train.loop import LoopConfig, NonFiniteLossError, fit
 from ferstudy.train.predict import load_run_model, predict
-from ferstudy.train.run import RunSpec, train_run
+from ferstudy.runkey import RunKey
+from ferstudy.train.run import train_run
 from ferstudy.train.toyclips import toy_clipset
 
 torch.set_num_threads(1)
@@ -35,7 +36,7 @@ def clips():
 
 
 def _run(tmp_path, name, clips, spec=None, **kw):
-    spec = spec or RunSpec("toy", "resnet2d_lstm", "supervised", "ri", "da", "full", 0, 0)
+    spec = spec or RunKey("toy", "resnet2d_lstm", "supervised", "ri", "da", "full", 0, 0)
     out = tmp_path / name
     metrics = train_run(spec, kw.pop("config", small_config()), out, clips=clips,
                         log=kw.pop("log", lambda m: None), **kw)
@@ -76,7 +77,7 @@ def test_two_cpu_runs_are_identical_and_outputs_follow_the_contract(tmp_path, cl
 
 def test_another_seed_gives_other_numbers(tmp_path, clips):
     a, _ = _run(tmp_path, "a", clips)
-    b, _ = _run(tmp_path, "b", clips, spec=RunSpec("toy", "resnet2d_lstm", "supervised", "ri",
+    b, _ = _run(tmp_path, "b", clips, spec=RunKey("toy", "resnet2d_lstm", "supervised", "ri",
                                                        "da", "full", 1, 0))
     assert not np.array_equal(np.load(a / "embeddings.npy"), np.load(b / "embeddings.npy"))
 

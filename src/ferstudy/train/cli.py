@@ -46,10 +46,10 @@ def run(args: argparse.Namespace) -> None:
             return
         wildcards = {k: getattr(args, k) for k in
                      ("dataset", "arch", "method", "init", "augment", "protocol", "seed", "fold")}
-        from ferstudy.train.run import RunSpec
+        from ferstudy.runkey import RunKey
 
-        spec = RunSpec(**wildcards)
-        run_dir = Path(args.out) if args.out else results / "runs" / spec.name
+        spec = RunKey(**wildcards)
+        run_dir = Path(args.out) if args.out else results / "runs" / str(spec)
         if args.dry_run:
             import yaml
 
@@ -70,9 +70,10 @@ def train_from_workflow(*, config: dict, wildcards: dict, run_dir, pretrained=No
                         synthetic=None, threads: int = 1, log=print) -> dict:
     """Shared by the train_model rule and ``ferstudy train``: read the stores, train, write."""
     from ferstudy.clipstore import load_dataset, read_store
-    from ferstudy.train.run import RunSpec, train_run
+    from ferstudy.runkey import RunKey
+    from ferstudy.train.run import train_run
 
-    spec = RunSpec(dataset=wildcards["dataset"], arch=wildcards["arch"],
+    spec = RunKey(dataset=wildcards["dataset"], arch=wildcards["arch"],
                    method=wildcards["method"], init=wildcards["init"],
                    augment=wildcards["augment"], protocol=wildcards["protocol"],
                    seed=int(wildcards["seed"]), fold=int(wildcards["fold"]))

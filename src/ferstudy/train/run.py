@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ferstudy.runkey import RunKey
 from ferstudy.train import device as dev
 from ferstudy.train.checkpoint import fingerprint
 from ferstudy.train.data import RunData, build_run_data
@@ -24,23 +25,6 @@ from ferstudy.train.predict import predict
 # train.* keys that change where or how fast a run goes, not what it computes
 RUNTIME_KEYS = {"device", "num_workers", "gpu", "mem_mb", "runtime", "threads", "log_every_s",
                 "pretrain"}
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    dataset: str
-    arch: str
-    method: str
-    init: str
-    augment: str
-    protocol: str
-    seed: int
-    fold: int
-
-    @property
-    def name(self) -> str:
-        return (f"{self.dataset}/{self.arch}/{self.method}/{self.init}/{self.augment}/"
-                f"{self.protocol}/seed{self.seed}/fold{self.fold}")
 
 
 def arch_kwargs(data: RunData, tcfg: dict) -> dict[str, Any]:
@@ -74,7 +58,7 @@ def augment_function(augment: str, da_params: dict):
     return lambda x, generator: clip_affine(x, generator, da_params)
 
 
-def train_run(spec: RunSpec, config: dict, out_dir: str | Path, *, clips, synthetic=None,
+def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthetic=None,
               pretrained: str | Path | None = None, threads: int = 1, log=print,
               on_epoch_end=None) -> dict:
     """Train ``spec`` on ``clips`` (a ClipSet: the dataset or merged set) and write the run
@@ -91,7 +75,7 @@ def train_run(spec: RunSpec, config: dict, out_dir: str | Path, *, clips, synthe
                           protocol=spec.protocol, synthetic=synthetic,
                           synthetic_ratio=config.get("augment", {}).get("sd", {}).get("ratio", 1.0),
                           log=log)
-    log(f"run {spec.name}: {len(data.train)} train ({data.notes.get('n_synthetic', 0)} "
+    log(f"run {str(spec)}: {len(data.train)} train ({data.notes.get('n_synthetic', 0)} "
         f"synthetic), {len(data.val)} val, {len(data.test)} test clips; classes "
         f"{list(data.classes)}; device {dev.describe(device)}, amp "
         f"{dev.amp_dtype(device, tcfg['amp'])}, threads {threads}")
@@ -119,7 +103,7 @@ def train_run(spec: RunSpec, config: dict, out_dir: str | Path, *, clips, synthe
     return metrics
 
 
-def ft_source(pcfg: dict, pretrained: str | Path | None, spec: RunSpec) -> dict:
+def ft_source(pcfg: dict, pretrained: str | Path | None, spec: RunKey) -> dict:
     """Where ``ft`` weights come from: train.pretrain.checkpoint (may hold {arch}, {dataset},
     {fold}) > train.pretrain.torchvision > the pretrain_model output."""
     if pcfg.get("checkpoint"):
@@ -130,7 +114,7 @@ def ft_source(pcfg: dict, pretrained: str | Path | None, spec: RunSpec) -> dict:
     return {"checkpoint": pretrained, "keep_head": pcfg["keep_head"]}
 
 
-def finish(spec: RunSpec, config: dict, out_dir: Path, data: RunData, model, method,
+def finish(spec: RunKey, config: dict, out_dir: Path, data: RunData, model, method,
            result: FitResult, kwargs: dict, device: torch.device, threads: int, log) -> dict:
     """Evaluate the selected model once on the test fold and write the run folder."""
     evaluated = method.eval_model(model)
@@ -152,7 +136,7 @@ def finish(spec: RunSpec, config: dict, out_dir: Path, data: RunData, model, met
         "pretrain_sources": (data.notes["ft"] or {}).get("sources", []),
         "ft_tensors": data.notes["ft"],
         "parameters": int(sum(p.numel() for p in model.parameters())),
-        "run": spec.name,
+        "run": str(spec),
     })
     write_audit_files(out_dir, data, spec)
     write_run_outputs(out_dir, model_blob={
@@ -166,7 +150,7 @@ def finish(spec: RunSpec, config: dict, out_dir: Path, data: RunData, model, met
     return metrics
 
 
-def write_audit_files(out_dir: Path, data: RunData, spec: RunSpec) -> None:
+def write_audit_files(out_dir: Path, data: RunData, spec: RunKey) -> None:
     from ferstudy import atomic
     from ferstudy.protocols import write_protocol_file
 
