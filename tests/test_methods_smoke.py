@@ -1,5 +1,7 @@
 """Every registered method: one engine-like step (loss, backward, step, after_step, epoch end)
 on a tiny model and on a registered architecture; config defaults agree with the schema."""
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ from ferstudy.methods.base import StepContext, TrainData
 torch.set_num_threads(1)
 
 
-def _one_epoch(name, model, x, ux):
+def _one_epoch(name, model, x, ux, autocast=None):
     num_classes = 3
     method = METHODS.get(name)({}, num_classes=num_classes, embed_dim=model.embed_dim)
     n = x.shape[0]
@@ -31,8 +33,9 @@ def _one_epoch(name, model, x, ux):
     if method.needs_unlabelled:
         batch["ux"] = ux
     model.train()
-    loss, logs = method.loss(model, batch, ctx)
-    assert torch.isfinite(loss) and "acc" in logs
+    with autocast or contextlib.nullcontext():
+        loss, logs = method.loss(model, batch, ctx)
+    assert torch.isfinite(loss) and loss.dtype == torch.float32 and "acc" in logs
     opt.zero_grad()
     loss.backward()
     grads = [p.grad for p in model.parameters() if p.grad is not None]
@@ -52,6 +55,14 @@ def _one_epoch(name, model, x, ux):
 def test_method_step_tiny_model(name):
     torch.manual_seed(0)
     _one_epoch(name, TinyVideoNet(), clip_batch(6), clip_batch(6, seed=1))
+
+
+@pytest.mark.parametrize("name", METHODS.names())
+def test_method_step_bf16_autocast(name):
+    """What CUDA runs with train.amp bf16, on CPU: every method's loss under autocast."""
+    torch.manual_seed(0)
+    _one_epoch(name, TinyVideoNet(), clip_batch(6), clip_batch(6, seed=1),
+               autocast=torch.autocast("cpu", dtype=torch.bfloat16))
 
 
 def _small_arch():
