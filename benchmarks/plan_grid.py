@@ -17,7 +17,6 @@ which input function or Snakemake step the time goes to.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import subprocess
 import sys
@@ -44,31 +43,9 @@ def resolved_config(study: Path) -> dict:
 
 def grid_arithmetic(cfg: dict) -> dict[str, int]:
     """Expected job count per rule, from the study's list lengths (not from the workflow)."""
-    from ferstudy.augment import AUGMENTS
-    from ferstudy.train.plan import uses_pretrain_rule
+    from ferstudy.grid_cost import job_counts
 
-    s = cfg["study"]
-    sets, folds = len(s["datasets"]), len(s["folds"])
-    members = {m for d in s["datasets"] for m in fcfg.dataset_members(d)}
-    runs = math.prod(len(s[k]) for k in ("datasets", "archs", "methods", "inits", "augments",
-                                          "protocols", "seeds", "folds"))
-    demo = [m for m in members if cfg["datasets"][m].get("demo")]
-    synthetic = any(AUGMENTS.get(a).synthetic for a in s["augments"])
-    pretrain = "ft" in s["inits"] and uses_pretrain_rule(cfg)
-    return {
-        "render_demo": len(demo),
-        "register_dataset": len(members),
-        "align_shard": len(members) * cfg["align"]["shards"],
-        "gather_aligned": len(members),
-        # one source model per training set x arch x test fold (the pool excludes its test fold)
-        "pretrain_model": sets * len(s["archs"]) * folds if pretrain else 0,
-        "train_gan": sets * folds if synthetic else 0,
-        "generate_clips": sets * folds if synthetic else 0,
-        "train_model": runs,
-        "evaluate_cross": runs,
-        "gather_results": 1,
-        "plot_figures": 1,
-    }
+    return job_counts(cfg)
 
 
 def fake_roots(cfg: dict, scratch: Path) -> dict:

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("ferstudy.augment.cli_generate", "sample a synthetic clip store from a trained clip GAN"),
     "evaluate": ("ferstudy.evaluate.cli", "test one run on its own and every other dataset (cross.csv)"),
     "figures": ("ferstudy.figures.cli", "regenerate every table and figure from existing run outputs"),
+    "plan": ("ferstudy.grid_cost", "what a study grid costs: runs, jobs, SLURM submissions, GPU-hours"),
 }
 
 

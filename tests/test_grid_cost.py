@@ -1,0 +1,75 @@
+"""ferstudy plan --cost: the grid arithmetic against real dry runs, SLURM submissions under a
+profile's groups, and GPU-hours from a gpu_check JSON."""
+import json
+import math
+
+import pytest
+import yaml
+
+from ferstudy import grid_cost
+from ferstudy.cli import main
+from study_plans import ROOT, planned_jobs, study_config
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("study", ["demo_augment", "demo_archs"])
+def test_job_counts_match_a_dry_run(study, tmp_path):
+    expected = {rule: n for rule, n in grid_cost.job_counts(study_config(study)).items() if n}
+    planned = planned_jobs(study, tmp_path)
+    planned = {r: n for r, n in planned.items()
+               if r not in ("all", "total") and r not in grid_cost.LOCAL_RULES}
+    assert planned == expected
+
+
+def test_slurm_submissions_pack_groups_and_skip_local_rules():
+    counts = {"train_model": 100, "evaluate_cross": 100, "fetch_media": 1, "gather_results": 1}
+    assert grid_cost.slurm_submissions(counts, None) == 201
+    profile = {"groups": {"evaluate_cross": "evaluate"}, "group-components": {"evaluate": 20}}
+    assert grid_cost.slurm_submissions(counts, profile) == 100 + 5 + 1
+    shipped = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    assert grid_cost.slurm_submissions({"evaluate_cross": 41}, shipped) == math.ceil(
+        41 / shipped["group-components"][shipped["groups"]["evaluate_cross"]])
+
+
+def _gpu_json(path, train_s, infer_s, gan_ms, amp="bf16"):
+    path.write_text(json.dumps({"device": "cuda:TestGPU", "small": False, "cases": [
+        {"arch": a, "amp": amp, "train_clips_s": train_s, "infer_clips_s": infer_s}
+        for a in ("resnet3d", "vgg2d_lstm")], "gan": {"ms_per_iteration": gan_ms}}))
+    return path
+
+
+def test_gpu_hours_scale_with_measured_throughput(tmp_path):
+    cfg = study_config("demo_augment")
+    counts = grid_cost.job_counts(cfg)
+    clips = {m: (120, True) for m in ("ckplus", "mug")}
+    slow = grid_cost.read_throughput(_gpu_json(tmp_path / "a.json", 100, 400, 200), "auto")
+    fast = grid_cost.read_throughput(_gpu_json(tmp_path / "b.json", 200, 800, 100), "auto")
+    h_slow = grid_cost.gpu_hours(cfg, counts, slow, clips)
+    h_fast = grid_cost.gpu_hours(cfg, counts, fast, clips)
+    assert h_slow["hours"]["train_model"] == pytest.approx(2 * h_fast["hours"]["train_model"])
+    assert h_slow["hours"]["train_gan"] == pytest.approx(2 * h_fast["hours"]["train_gan"])
+    # hand count: every run trains all epochs on (folds-1)/folds of its set, sd doubles it
+    s, epochs, folds = cfg["study"], cfg["train"]["epochs"], cfg["register"]["folds"]
+    per_cell = math.prod(len(s[k]) for k in ("methods", "inits", "protocols", "seeds", "folds"))
+    grow = sum(1 + (cfg["augment"]["sd"]["ratio"] if "sd" in a else 0) for a in s["augments"])
+    want = len(s["archs"]) * len(s["datasets"]) * per_cell * epochs * 120 * (folds - 1) / folds \
+        * grow / 200 / 3600
+    assert h_fast["hours"]["train_model"] == pytest.approx(want)
+    assert "measured by gpu_check on cuda:TestGPU" in h_fast["throughput_source"]
+    # a mode that was not measured (fp16 asked, bf16 measured) falls back to the assumption
+    other = grid_cost.read_throughput(tmp_path / "b.json", "fp16")
+    assert other["archs"] == {}
+    assert "0/" in grid_cost.gpu_hours(cfg, counts, other, clips)["throughput_source"]
+
+
+def test_plan_cost_command(tmp_path, capsys):
+    assert main(["plan", "--config", str(ROOT / "config.yaml"), "--cost", "--gpu-check",
+                 str(tmp_path / "missing.json"), "--profile",
+                 str(ROOT / "profiles" / "slurm")]) == 0
+    out = capsys.readouterr().out
+    from ferstudy import config as fcfg
+
+    runs = grid_cost.job_counts(fcfg.resolve(ROOT / "config.yaml"))["train_model"]
+    assert f"runs (train_model)      {runs:>10,}" in out and "SLURM submissions" in out
+    assert "ASSUMED throughput" in out and "GPU-hours" in out
+    assert main(["plan", "--config", str(ROOT / "config.yaml"), "--profile", "nowhere"]) == 2
