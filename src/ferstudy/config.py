@@ -1,6 +1,6 @@
 """Config as validated data: load YAML, check it against the JSON schema, fill defaults.
 
-The schema (``workflow/schemas/config.schema.yaml``) marks registry-backed fields with
+The schema (``ferstudy/schemas/config.schema.yaml``, package data) marks registry-backed fields with
 ``x-registry: <family>``; we turn those into ``enum`` lists from the live registries, so the
 allowed names in error messages are always the ones the code can actually run.
 Unknown keys fail loudly (every object in the schema has ``additionalProperties: false``).
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import copy
 import re
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Package data, so that an installed (non-editable) ferstudy and a workflow deployed as a
+# Snakemake module find it without a source checkout.
+SCHEMA_PATH = Path(str(files("ferstudy").joinpath("schemas", "config.schema.yaml")))
 MERGED_RE = re.compile(r"^merged-([a-z0-9_]+(?:\+[a-z0-9_]+)+)$")
 
 

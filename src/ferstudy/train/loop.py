@@ -33,7 +33,7 @@ class NonFiniteLossError(RuntimeError):
 
 @dataclass
 class LoopConfig:
-    """The loop's share of config ``train`` (see workflow/schemas/train.schema.yaml)."""
+    """The loop's share of config ``train`` (see ferstudy/schemas/train.schema.yaml)."""
 
     epochs: int = 8
     batch_size: int = 16
