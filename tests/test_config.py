@@ -11,7 +11,7 @@ import yaml
 import dataset_trees as trees
 from ferstudy import cli
 from ferstudy import config as fcfg
-from ferstudy.registries import REGISTRIES
+from ferstudy.all_registries import REGISTRIES
 
 BASE = {
     "datasets": {"ckplus": {"root": "/data/CK+"}, "mug": {"root": "/data/MUG"}},

@@ -37,7 +37,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def registry_enums() -> dict[str, list[str]]:
-    from ferstudy.registries import REGISTRIES
+    from ferstudy.all_registries import REGISTRIES
 
     return {family: reg.names() for family, reg in REGISTRIES.items()}
 

@@ -16,7 +16,7 @@ os.environ.update(
 )
 
 from ferstudy import config as fcfg  # noqa: E402
-from ferstudy.registries import REGISTRIES  # noqa: E402
+from ferstudy.all_registries import REGISTRIES  # noqa: E402
 
 try:
     # --config values arrive as strings from Snakemake: typed by the schema (config.py)

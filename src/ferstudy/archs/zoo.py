@@ -15,7 +15,9 @@ recorded in a run's ``arch_kwargs`` so ``load_run_model`` rebuilds the same net.
 """
 from __future__ import annotations
 
-from ferstudy.archs import ARCHS
+from ferstudy.registry import Registry
+
+ARCHS = Registry("architecture")
 
 WINDOW = 4   # frames per window of the 3D-CNN + LSTM family
 

@@ -47,6 +47,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ferstudy.registry import Registry
+
+METHODS = Registry("learning method")
+
 
 @dataclass
 class StepContext:
@@ -123,3 +127,7 @@ class Method:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.heads.load_state_dict(state["heads"])
+
+
+# The base Method is plain cross-entropy on the labelled clips.
+METHODS.register("supervised")(Method)
