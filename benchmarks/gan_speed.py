@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from ferstudy.augment.cartoon_clips import cartoon_clipset
-from ferstudy.augment.gan_data import build_gan_data
-from ferstudy.augment.gan_models import count_parameters
-from ferstudy.augment.gan_train import SD_DEFAULTS, GanTrainer, pick_device
-from ferstudy.augment.generate import generate_clipset
+from ferstudy.augment.gan.data import build_gan_data
+from ferstudy.augment.gan.models import count_parameters
+from ferstudy.augment.gan.trainer import SD_DEFAULTS, GanTrainer, pick_device
+from ferstudy.augment.gan.generate import generate_clipset
 from ferstudy.clipstore import read_store
 from ferstudy.labels import BASIC6
 

@@ -6,7 +6,7 @@ import pytest
 
 from ferstudy import config as fcfg
 from ferstudy.augment.affine import DA_DEFAULTS
-from ferstudy.augment.gan_train import SD_DEFAULTS
+from ferstudy.augment.gan.trainer import SD_DEFAULTS
 
 
 def _section(schema, name):

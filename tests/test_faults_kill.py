@@ -60,7 +60,7 @@ GAN = PACED + textwrap.dedent("""
     import torch
     torch.set_num_threads(1)
     from ferstudy.augment.cartoon_clips import cartoon_clipset
-    from ferstudy.augment.gan import train_gan
+    from ferstudy.augment.gan.stage import train_gan
     cs = cartoon_clipset(subjects=8, clips_per_subject=3, frames=4, size=16, folds=4,
                          classes=("anger", "happiness", "surprise"))
     pace(torch, "save", pos=1)
@@ -112,7 +112,7 @@ def test_killed_gan_leaves_no_generator(tmp_path):
     assert not (out / "generator.pt").exists()
     # Outputs written before the kill are whole files (each written atomically); the job's
     # output set is incomplete, so Snakemake reruns train_gan and generate_clips cannot start.
-    from ferstudy.augment.gan import GAN_FILES
+    from ferstudy.augment.gan.stage import GAN_FILES
 
     present = [name for name in GAN_FILES if (out / name).exists()]
     assert "generator.pt" not in present and len(present) < len(GAN_FILES)
