@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ferstudy.augment.cartoon_clips import cartoon_clipset
+from cartoon_clips import cartoon_clipset
 from ferstudy.augment.gan.stage import GAN_FILES, generate_stage, train_gan
 from ferstudy.augment.gan.data import build_gan_data
 from ferstudy.augment.gan.models import GENERATORS

@@ -59,7 +59,7 @@ ALIGN = PACED + textwrap.dedent("""
 GAN = PACED + textwrap.dedent("""
     import torch
     torch.set_num_threads(1)
-    from ferstudy.augment.cartoon_clips import cartoon_clipset
+    from cartoon_clips import cartoon_clipset
     from ferstudy.augment.gan.stage import train_gan
     cs = cartoon_clipset(subjects=8, clips_per_subject=3, frames=4, size=16, folds=4,
                          classes=("anger", "happiness", "surprise"))
@@ -73,7 +73,8 @@ GAN = PACED + textwrap.dedent("""
 
 def kill_when_half_written(code: str, *args: str) -> Path:
     """Run ``code``; when its paced writer reports, SIGKILL it. Returns the temp file path."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    # src for the code under test, tests/ for the cartoon-clip fixture
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(REPO / "src"), str(REPO / "tests")))}
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
