@@ -257,7 +257,7 @@ def _view_fn(generator: torch.Generator):
     """``ctx.augment(x, strength)`` for methods that build their own views (Ada-CM)."""
 
     def view(x: torch.Tensor, strength: str) -> torch.Tensor:
-        from ferstudy.augment.affine import augment_view
+        from ferstudy.augment.views import augment_view
 
         return augment_view(x, strength, generator)
 
