@@ -91,7 +91,8 @@ for _kind in ("vgg", "resnet", "msa"):
 @ARCHS.register("msanet")
 def msanet(*, num_classes: int, in_channels: int, frames: int, size: int, width: float,
               onset_diff: bool = False):
-    """Multi-scale attention net (PAPERS.md 2b) per frame; clip embedding = frame average."""
+    """Multi-scale attention net (cited in ``ferstudy.archs.backbones``) per frame; clip
+    embedding = frame average."""
     from ferstudy.archs.backbones import MSA
     from ferstudy.archs.video import FrameAverage
 
