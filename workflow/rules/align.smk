@@ -24,7 +24,7 @@ rule align_shard:
         mem_mb=3000,
         runtime=120,
     conda:
-        CONDA_ENV
+        ENVS["faces"]
     script:
         "../scripts/align_shard.py"
 
@@ -60,6 +60,6 @@ rule gather_aligned:
         mem_mb=4000,
         runtime=30,
     conda:
-        CONDA_ENV
+        ENVS["faces"]
     script:
         "../scripts/gather_aligned.py"

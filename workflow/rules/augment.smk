@@ -44,7 +44,7 @@ rule train_gan:
         runtime=60,
         gpu=SD["gpu"],
     conda:
-        CONDA_ENV
+        ENVS["learning"]
     script:
         "../scripts/train_gan.py"
 
@@ -69,7 +69,7 @@ rule generate_clips:
         mem_mb=2000,
         runtime=15,
     conda:
-        CONDA_ENV
+        ENVS["learning"]
     script:
         "../scripts/generate_clips.py"
 

@@ -17,7 +17,9 @@ except fcfg.ConfigError as err:
 
 RESULTS = config["results"]
 RESOURCES = config["resources"]
-CONDA_ENV = "../../envs/ferstudy.yaml"
+# Job environments for `--sdm conda` (envs/write_envs.py): one per purpose, paths relative to
+# the rule files.
+ENVS = {purpose: f"../../envs/{purpose}.yaml" for purpose in ("fetch", "faces", "learning")}
 STUDY = config["study"]
 DATASET_NAMES = list(config["datasets"])
 

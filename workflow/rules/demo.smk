@@ -31,6 +31,6 @@ rule render_demo:
         mem_mb=2000,
         runtime=20,
     conda:
-        CONDA_ENV
+        ENVS["faces"]
     script:
         "../scripts/render_demo.py"

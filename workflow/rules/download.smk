@@ -26,6 +26,6 @@ rule download_ravdess:
         mem_mb=1000,
         runtime=240,
     conda:
-        CONDA_ENV
+        ENVS["fetch"]
     script:
         "../scripts/download_ravdess.py"

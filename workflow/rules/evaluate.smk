@@ -33,7 +33,7 @@ rule evaluate_cross:
         mem_mb=4000,
         runtime=30,
     conda:
-        CONDA_ENV
+        ENVS["learning"]
     script:
         "../scripts/evaluate_cross.py"
 
@@ -63,7 +63,7 @@ rule gather_results:
         mem_mb=2000,
         runtime=20,
     conda:
-        CONDA_ENV
+        ENVS["learning"]
     script:
         "../scripts/gather_results.py"
 

@@ -35,7 +35,7 @@ rule plot_figures:
         mem_mb=4000,
         runtime=30,
     conda:
-        CONDA_ENV
+        ENVS["learning"]
     script:
         "../scripts/plot_figures.py"
 
@@ -55,7 +55,7 @@ rule figures:
         runtime=30,
     localrule: True
     conda:
-        CONDA_ENV
+        ENVS["learning"]
     script:
         "../scripts/figures_regenerate.py"
 

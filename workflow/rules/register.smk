@@ -15,6 +15,6 @@ rule register_dataset:
         seed=config["register"]["fold_seed"],
         strict=config["register"]["strict"],
     conda:
-        CONDA_ENV
+        ENVS["faces"]
     script:
         "../scripts/register_dataset.py"

@@ -20,7 +20,7 @@ rule get_face_models:
         mem_mb=1000,
         runtime=15,
     conda:
-        CONDA_ENV
+        ENVS["fetch"]
     script:
         "../scripts/get_face_models.py"
 
@@ -35,6 +35,6 @@ rule fetch_media:
         mem_mb=1000,
         runtime=15,
     conda:
-        CONDA_ENV
+        ENVS["fetch"]
     script:
         "../scripts/fetch_media.py"

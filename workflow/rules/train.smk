@@ -21,7 +21,7 @@ rule pretrain_model:
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
     conda:
-        CONDA_ENV
+        ENVS["learning"]
     script:
         "../scripts/pretrain_model.py"
 
@@ -48,7 +48,7 @@ rule train_model:
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
     conda:
-        CONDA_ENV
+        ENVS["learning"]
     script:
         "../scripts/train_model.py"
 
