@@ -11,9 +11,12 @@ rule align_shard:
         detector=rules.get_face_models.output.detector,
         landmarks=rules.get_face_models.output.landmarks,
     output:
-        shard=f"{RESULTS}/aligned/{{dataset}}/shards/{{shard}}.npz",
+        # temp: only gather_aligned reads a shard; the store holds all of it (--notemp keeps them)
+        shard=temp(f"{RESULTS}/aligned/{{dataset}}/shards/{{shard}}.npz"),
     log:
         f"{RESULTS}/logs/align_shard/{{dataset}}/{{shard}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/align_shard/{{dataset}}/{{shard}}.tsv"
     wildcard_constraints:
         shard=r"\d+",
     params:

@@ -33,6 +33,8 @@ rule train_gan:
         quality_png=report(f"{GAN_DIR}/quality.png", caption="../report/gan_quality.rst", **GAN_REPORT),
     log:
         f"{RESULTS}/logs/train_gan/{{dataset}}/fold{{fold}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_gan/{{dataset}}/fold{{fold}}.tsv"
     wildcard_constraints:
         dataset=GAN_DATASET_RE,
     params:

@@ -13,6 +13,8 @@ rule pretrain_model:
         model=train_plan.pretrain_model_path(RESULTS, "{dataset}", "{arch}", "{fold}"),
     log:
         f"{RESULTS}/logs/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.tsv"
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
     threads: config["train"]["threads"]
@@ -38,6 +40,8 @@ rule train_model:
         config=f"{RESULTS}/runs/{TRAIN_RUN}/config.yaml",
     log:
         f"{RESULTS}/logs/train_model/{TRAIN_RUN}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_model/{TRAIN_RUN}.tsv"
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
     params:
