@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferstudy", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the full traceback instead of one line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -63,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         importlib.import_module(args._module).run(args)
     except (ConfigError, FileNotFoundError, ValueError, RuntimeError) as err:
-        print(f"ferstudy {args.command}: error: {err}", file=sys.stderr)
+        if args.debug:  # a real bug needs its traceback
+            raise
+        print(f"ferstudy {args.command}: error: {err} (--debug shows the traceback)",
+              file=sys.stderr)
         return 2
     return 0
 
