@@ -19,15 +19,15 @@ rule align_shard:
         f"{RESULTS}/benchmarks/align_shard/{{dataset}}/{{shard}}.tsv"
     wildcard_constraints:
         shard=r"\d+",
-    params:
-        align=config["align"],
-        temporal=get_temporal,
+    conda:
+        ENVS["faces"]
     threads: 1
     resources:
         mem_mb=3000,
         runtime=120,
-    conda:
-        ENVS["faces"]
+    params:
+        align=config["align"],
+        temporal=get_temporal,
     script:
         "../scripts/align_shard.py"
 
@@ -56,13 +56,13 @@ rule gather_aligned:
         ),
     log:
         f"{RESULTS}/logs/gather_aligned/{{dataset}}.log",
-    params:
-        align=config["align"],
+    conda:
+        ENVS["faces"]
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        ENVS["faces"]
+    params:
+        align=config["align"],
     script:
         "../scripts/gather_aligned.py"

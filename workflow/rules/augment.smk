@@ -37,16 +37,16 @@ rule train_gan:
         f"{RESULTS}/benchmarks/train_gan/{{dataset}}/fold{{fold}}.tsv"
     wildcard_constraints:
         dataset=GAN_DATASET_RE,
-    params:
-        classes=STUDY["classes"],
-        sd=SD,
+    conda:
+        ENVS["learning"]
     threads: 2
     resources:
         mem_mb=4000,
         runtime=60,
         gpu=SD["gpu"],
-    conda:
-        ENVS["learning"]
+    params:
+        classes=STUDY["classes"],
+        sd=SD,
     script:
         "../scripts/train_gan.py"
 
@@ -63,15 +63,15 @@ rule generate_clips:
         f"{RESULTS}/logs/generate_clips/{{dataset}}/fold{{fold}}.log",
     wildcard_constraints:
         dataset=GAN_DATASET_RE,
-    params:
-        clips_per_class=SD["clips_per_class"],
-        seed=SD["seed"],
+    conda:
+        ENVS["learning"]
     threads: 1
     resources:
         mem_mb=2000,
         runtime=15,
-    conda:
-        ENVS["learning"]
+    params:
+        clips_per_class=SD["clips_per_class"],
+        seed=SD["seed"],
     script:
         "../scripts/generate_clips.py"
 

@@ -17,13 +17,13 @@ rule pretrain_model:
         f"{RESULTS}/benchmarks/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.tsv"
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
+    conda:
+        ENVS["learning"]
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
-    conda:
-        ENVS["learning"]
     script:
         "../scripts/pretrain_model.py"
 
@@ -44,19 +44,17 @@ rule train_model:
         f"{RESULTS}/benchmarks/train_model/{TRAIN_RUN}.tsv"
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
-    params:
-        run_dir=lambda wc, output: os.path.dirname(output.model),
+    conda:
+        ENVS["learning"]
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
-    conda:
-        ENVS["learning"]
+    params:
+        run_dir=lambda wc, output: os.path.dirname(output.model),
     script:
         "../scripts/train_model.py"
 
 
-FINAL_OUTPUTS.append(
-    lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=train_plan.study_runs(STUDY))
-)
+FINAL_OUTPUTS.append(lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=train_plan.study_runs(STUDY)))
