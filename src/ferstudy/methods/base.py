@@ -40,7 +40,8 @@ Optional extensions (backwards compatible; a method that ignores them behaves as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch

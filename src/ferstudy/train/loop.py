@@ -53,7 +53,7 @@ class LoopConfig:
     log_every_s: float = 30.0          # progress line within an epoch at most this often
 
     @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> "LoopConfig":
+    def from_config(cls, cfg: dict[str, Any]) -> LoopConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in cfg.items() if k in names})
 
