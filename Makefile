@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (only Python 3.11 and pip needed):
 #   make demo   -> venv + pinned install, then the demo study through Snakemake and its report
-#   make test   -> the same setup, then the whole test suite (CI runs this)
+#   make test   -> the same setup, then lint (ruff, snakefmt, snakemake --lint) and the whole
+#                  test suite (CI runs this)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -31,10 +32,14 @@ demo: setup
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --report results/report.html
 
-test: resources
+test: resources lint
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -q
 
+# Python: ruff (rules in pyproject.toml); rule files: snakefmt --check; workflow: snakemake --lint.
+# `snakefmt workflow Snakefile` and `ruff check --fix` repair most findings.
 lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check workflow Snakefile
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --lint
 
 figures: setup

@@ -130,7 +130,7 @@ def main() -> None:
     print(f"{'step':<34}{'ms/frame':>10}{'frames/s':>10}")
     for name, s in [("decode", t_decode), ("detect (BlazeFace)", t_detect),
                     ("track + smooth + fill", t_track), ("align + crop", t_align),
-                    (f"landmarks (mesh, 3 passes)", t_mesh), ("write (npy)", t_write)]:
+                    ("landmarks (mesh, 3 passes)", t_mesh), ("write (npy)", t_write)]:
         print(f"{name:<34}{1000 * s:>10.3f}{fps(s):>10.1f}")
     combo = t_detect + t_align
     print(f"{'detect + align + crop':<34}{1000 * combo:>10.3f}{fps(combo):>10.1f}"

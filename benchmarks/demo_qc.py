@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from ferstudy import config as fcfg  # noqa: E402
-from ferstudy.cli import parse_overrides  # noqa: E402
+from ferstudy.command_config import parse_overrides  # noqa: E402
 from ferstudy.datasets.register import register  # noqa: E402
 from ferstudy.demo import landmarks as lm  # noqa: E402
 from ferstudy.faces.mesh import FaceDetector, FaceMesh  # noqa: E402

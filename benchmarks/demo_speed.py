@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from ferstudy import config as fcfg  # noqa: E402
-from ferstudy.cli import parse_overrides  # noqa: E402
+from ferstudy.command_config import parse_overrides  # noqa: E402
 from ferstudy.demo.render import render_all, rendered_datasets  # noqa: E402
 
 

@@ -12,19 +12,23 @@ present (bf16 autocast), as in the workflow.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ferstudy.augment.cartoon_clips import cartoon_clipset
-from ferstudy.augment.gan_data import build_gan_data
-from ferstudy.augment.gan_models import count_parameters
-from ferstudy.augment.gan_train import SD_DEFAULTS, GanTrainer, pick_device
-from ferstudy.augment.generate import generate_clipset
+from ferstudy.augment.gan.data import build_gan_data
+from ferstudy.augment.gan.models import count_parameters
+from ferstudy.augment.gan.trainer import SD_DEFAULTS, GanTrainer, pick_device
+from ferstudy.augment.gan.generate import generate_clipset
 from ferstudy.clipstore import read_store
 from ferstudy.labels import BASIC6
+
+# The cartoon clips are a test fixture (tests/cartoon_clips.py), not part of the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from cartoon_clips import cartoon_clipset  # noqa: E402
 
 
 def main() -> None:

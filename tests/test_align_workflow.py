@@ -59,7 +59,11 @@ def test_align_rules_on_fixture_ckplus(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rule in ("align_shard", "gather_aligned"):
         assert f"rule {rule}:" in proc.stderr or f"localrule {rule}:" in proc.stderr
-    assert sorted(p.name for p in (work / out / "shards").iterdir()) == ["0.npz", "1.npz"]
+    # shards are temp(): gone once gathered; each shard job left its benchmark
+    assert not list((work / out).glob("shards/*.npz"))
+    bench = work / "results" / "benchmarks" / "align_shard" / "ckplus"
+    assert sorted(p.name for p in bench.iterdir()) == ["0.tsv", "1.tsv"]
+    assert pd.read_csv(bench / "0.tsv", sep="\t")["max_rss"].notna().all()
     store = clipstore.read_store(work / out)
     assert store.clips.shape == (3, 4, 32, 32, 1)
     assert list(store.index["clip_id"]) == ["S001_001", "S002_001", "S003_001"]

@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from ferstudy.augment.affine import augment_view, clip_affine, strong_view, weak_view
+from ferstudy.augment.affine import clip_affine
+from ferstudy.augment.views import augment_view, strong_view, weak_view
 
 torch.set_num_threads(1)
 ZERO = {"rotation_deg": 0.0, "translate_frac": 0.0, "scale_range": [1.0, 1.0], "flip": False,

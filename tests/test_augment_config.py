@@ -1,11 +1,12 @@
 """The augment config section: schema defaults = code defaults, config.yaml block validates."""
 import copy
+from pathlib import Path
 
 import pytest
 
 from ferstudy import config as fcfg
 from ferstudy.augment.affine import DA_DEFAULTS
-from ferstudy.augment.gan_train import SD_DEFAULTS
+from ferstudy.augment.gan.trainer import SD_DEFAULTS
 
 
 def _section(schema, name):
@@ -23,7 +24,7 @@ def test_schema_defaults_match_code_defaults():
 
 
 def test_bad_augment_values_are_rejected_with_the_key():
-    config = fcfg.load_yaml(fcfg.SCHEMA_PATH.parents[2] / "config.yaml")
+    config = fcfg.load_yaml(Path(__file__).resolve().parents[1] / "config.yaml")
     bad = copy.deepcopy(config)
     bad.setdefault("augment", {}).setdefault("sd", {})["diffaugment"] = "color,zoom"
     with pytest.raises(fcfg.ConfigError, match="augment.sd.diffaugment"):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from ferstudy.augment.cartoon_clips import cartoon_clipset
-from ferstudy.augment.gan import GAN_FILES, generate_stage, train_gan
-from ferstudy.augment.gan_data import build_gan_data
-from ferstudy.augment.gan_models import GENERATORS
-from ferstudy.augment.generate import load_generator
+from cartoon_clips import cartoon_clipset
+from ferstudy.augment.gan.stage import GAN_FILES, generate_stage, train_gan
+from ferstudy.augment.gan.data import build_gan_data
+from ferstudy.augment.gan.models import GENERATORS
+from ferstudy.augment.gan.generate import load_generator
 from ferstudy.clipstore import ClipSet, read_store
 
 torch.set_num_threads(1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ferstudy.augment.cartoon_clips import cartoon_clipset
+from cartoon_clips import cartoon_clipset
 from ferstudy.augment.mixing import mix_synthetic
 from ferstudy.clipstore import load_dataset, read_store, write_store
 

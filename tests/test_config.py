@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,7 +11,7 @@ import yaml
 import dataset_trees as trees
 from ferstudy import cli
 from ferstudy import config as fcfg
-from ferstudy.registries import REGISTRIES
+from ferstudy.all_registries import REGISTRIES
 
 BASE = {
     "datasets": {"ckplus": {"root": "/data/CK+"}, "mug": {"root": "/data/MUG"}},
@@ -119,7 +120,7 @@ def test_cli_register_writes_manifest_with_overrides(tmp_path, capsys):
 
 
 def test_pitfalls_study_validates_on_top_of_config_yaml():
-    repo = fcfg.SCHEMA_PATH.parents[2]
+    repo = Path(__file__).resolve().parents[1]
     merged = fcfg.load_yaml(repo / "config.yaml")
     fcfg.deep_update(merged, fcfg.load_yaml(repo / "studies" / "pitfalls.yaml"))
     for config in (merged, fcfg.load_yaml(repo / "studies" / "pitfalls.yaml")):
@@ -135,7 +136,7 @@ def test_nested_command_line_values_arrive_as_strings_and_are_typed_by_the_schem
     (Snakemake's YAML BaseLoader); they become the schema's types, and junk still fails."""
     from ferstudy import config as fcfg
 
-    root = fcfg.SCHEMA_PATH.parents[2]
+    root = Path(__file__).resolve().parents[1]
     cli = {"study": {"seeds": ["0", "1"], "folds": ["0"], "cross_dataset": "false"},
            "train": {"lr": "0.01", "epochs": "3"}}
     cfg = fcfg.deep_update(fcfg.load_yaml(root / "config.yaml"), copy.deepcopy(cli))

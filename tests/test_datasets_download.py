@@ -123,14 +123,20 @@ def test_interrupted_download_resumes_and_extracts(tmp_path, server):
     assert len(m) == 4 and rej.empty and set(m["label"]) == {"happiness", "anger"}
 
 
-def test_part_file_from_an_earlier_run_is_resumed(tmp_path, server):
+def test_part_file_from_an_earlier_run_is_resumed(tmp_path, server, caplog):
     a = actor_zip(tmp_path, 3)
     server.files = {"a.zip": a}
     dest = tmp_path / "dl" / "a.zip"
     dest.parent.mkdir()
     dest.with_name("a.zip.part").write_bytes(a[:1000])
-    assert fetch(f"{server.url}/a.zip", dest, sha(a), key="k", retries=0) == sha(a)
+    with caplog.at_level("INFO", logger="ferstudy"):
+        assert fetch(f"{server.url}/a.zip", dest, sha(a), key="k", retries=0) == sha(a)
     assert server.log == [("a.zip", "bytes=1000-")] and dest.read_bytes() == a
+    # progress: this request's bytes (rate, then the time taken), and where the file stands
+    last = [r.getMessage() for r in caplog.records if "received" in r.getMessage()][-1]
+    mb = f"{(len(a) - 1000) / 1e6:.1f}/{(len(a) - 1000) / 1e6:.1f} MB"
+    assert last.startswith(f"a.zip: received {mb} (") and "MB/s, in " in last
+    assert last.endswith(f"(file at {len(a) / 1e6:.1f} MB)")
 
 
 def test_server_without_range_support_restarts(tmp_path, server):

@@ -59,8 +59,8 @@ ALIGN = PACED + textwrap.dedent("""
 GAN = PACED + textwrap.dedent("""
     import torch
     torch.set_num_threads(1)
-    from ferstudy.augment.cartoon_clips import cartoon_clipset
-    from ferstudy.augment.gan import train_gan
+    from cartoon_clips import cartoon_clipset
+    from ferstudy.augment.gan.stage import train_gan
     cs = cartoon_clipset(subjects=8, clips_per_subject=3, frames=4, size=16, folds=4,
                          classes=("anger", "happiness", "surprise"))
     pace(torch, "save", pos=1)
@@ -73,7 +73,8 @@ GAN = PACED + textwrap.dedent("""
 
 def kill_when_half_written(code: str, *args: str) -> Path:
     """Run ``code``; when its paced writer reports, SIGKILL it. Returns the temp file path."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    # src for the code under test, tests/ for the cartoon-clip fixture
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(REPO / "src"), str(REPO / "tests")))}
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -112,7 +113,7 @@ def test_killed_gan_leaves_no_generator(tmp_path):
     assert not (out / "generator.pt").exists()
     # Outputs written before the kill are whole files (each written atomically); the job's
     # output set is incomplete, so Snakemake reruns train_gan and generate_clips cannot start.
-    from ferstudy.augment.gan import GAN_FILES
+    from ferstudy.augment.gan.stage import GAN_FILES
 
     present = [name for name in GAN_FILES if (out / name).exists()]
     assert "generator.pt" not in present and len(present) < len(GAN_FILES)

@@ -1,7 +1,6 @@
 """Figure functions write real, non-empty PNG + PDF files from small synthetic results."""
 import matplotlib
 import numpy as np
-import pandas as pd
 import pytest
 from synth_runs import grey_predictor, write_png, write_run, write_store, write_study
 

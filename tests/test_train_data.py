@@ -7,7 +7,7 @@ import pytest
 from ferstudy.clipstore import load_dataset, write_store
 from ferstudy.train.data import EmptyClassError, build_run_data
 from ferstudy.train.pretrain import pool_for, source_members
-from ferstudy.train.toyclips import TOY_CLASSES, toy_clipset
+from toyclips import TOY_CLASSES, toy_clipset
 
 
 def _subjects(cs):

@@ -66,7 +66,7 @@ def test_ft_loads_backbone_tensors_and_gives_a_new_head(tmp_path):
     for key in report.loaded:
         assert torch.equal(dst[key], src[key]), key
     assert torch.count_nonzero(model.head.bias) == 0        # Xavier head, zero bias
-    assert "2 re-initialised" in lines[0] and any(l.startswith("  skipped: head.weight") for l in lines)
+    assert "2 re-initialised" in lines[0] and any(line.startswith("  skipped: head.weight") for line in lines)
 
 
 def test_ft_keeps_the_head_only_when_asked(tmp_path):

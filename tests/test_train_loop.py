@@ -13,7 +13,7 @@ from ferstudy.train.loop import LoopConfig, NonFiniteLossError, fit
 from ferstudy.train.predict import load_run_model, predict
 from ferstudy.runkey import RunKey
 from ferstudy.train.run import train_run
-from ferstudy.train.toyclips import toy_clipset
+from toyclips import toy_clipset
 
 torch.set_num_threads(1)
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ferstudy.clipstore import write_store
-from ferstudy.train.toyclips import toy_clipset
+from toyclips import toy_clipset
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"

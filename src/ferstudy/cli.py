@@ -2,6 +2,11 @@
 
 Each subcommand lives in the stage's own module as two functions, ``add_arguments(parser)``
 and ``run(args)``, and is listed in COMMANDS; modules load only when their command runs.
+Naming: a stage package's command module is ``<package>/cli.py``; a package with several
+command modules names each ``cli_<command>.py`` (``datasets/cli_register.py``,
+``datasets/cli_download.py``, ``augment/cli_train_gan.py``, ``augment/cli_generate.py``).
+They read their config with ``ferstudy.command_config.load_config`` (not from this module,
+so that no import leads back here).
 All commands take ``--config`` (default config.yaml) and ``--set key.path=value`` overrides.
 """
 from __future__ import annotations
@@ -9,47 +14,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Any
-
 import yaml
+
+from ferstudy.command_config import load_config
 
 # name -> (module providing add_arguments/run, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check-config": ("ferstudy.cli", "validate a config and print it resolved (with defaults)"),
-    "register": ("ferstudy.datasets.cli", "register a dataset: manifest, folds, rejections"),
-    "download": ("ferstudy.datasets.download_cli", "fetch a public dataset (RAVDESS): resumable, verified"),
+    "register": ("ferstudy.datasets.cli_register", "register a dataset: manifest, folds, rejections"),
+    "download": ("ferstudy.datasets.cli_download", "fetch a public dataset (RAVDESS): resumable, verified"),
     "train": ("ferstudy.train.cli", "train one grid point (run folder: model, metrics, predictions)"),
     "pretrain": ("ferstudy.train.cli", "pretrain an architecture for ft on a pool without the test fold"),
     "fetch-resources": ("ferstudy.resources", "fetch face models and real-face media (sha256-checked)"),
     "render-demo": ("ferstudy.demo.cli", "render the demo datasets in their native layouts"),
     "align": ("ferstudy.faces.cli", "align a dataset: detect, track, align, crop, intensity, QC"),
-    "train-gan": ("ferstudy.augment.cli_gan", "train the SD clip GAN of one training set and fold (+ quality figures)"),
+    "train-gan": ("ferstudy.augment.cli_train_gan", "train the SD clip GAN of one training set and fold (+ quality figures)"),
     "generate": ("ferstudy.augment.cli_generate", "sample a synthetic clip store from a trained clip GAN"),
     "evaluate": ("ferstudy.evaluate.cli", "test one run on its own and every other dataset (cross.csv)"),
     "figures": ("ferstudy.figures.cli", "regenerate every table and figure from existing run outputs"),
     "plan": ("ferstudy.grid_cost", "what a study grid costs: runs, jobs, SLURM submissions, GPU-hours"),
 }
-
-
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["a.b=1", "c=[x, y]"]`` -> ``{"a": {"b": 1}, "c": ["x", "y"]}`` (values read as YAML)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"ferstudy: --set expects key.path=value, got {item!r}")
-        node = out
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = yaml.safe_load(value)
-    return out
-
-
-def load_config(args: argparse.Namespace) -> dict[str, Any]:
-    from ferstudy import config as fcfg
-
-    return fcfg.resolve(args.config, parse_overrides(args.set))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +46,8 @@ def run(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferstudy", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the full traceback instead of one line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -80,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         importlib.import_module(args._module).run(args)
     except (ConfigError, FileNotFoundError, ValueError, RuntimeError) as err:
-        print(f"ferstudy {args.command}: error: {err}", file=sys.stderr)
+        if args.debug:  # a real bug needs its traceback
+            raise
+        print(f"ferstudy {args.command}: error: {err} (--debug shows the traceback)",
+              file=sys.stderr)
         return 2
     return 0
 

@@ -40,7 +40,7 @@ class ClipSet:
             raise ValueError(f"clip store out of step: {len(self.clips)} clips, "
                              f"{len(self.intensity)} intensity rows, {len(self.index)} index rows")
 
-    def subset(self, mask: np.ndarray | pd.Series) -> "ClipSet":
+    def subset(self, mask: np.ndarray | pd.Series) -> ClipSet:
         """Rows where ``mask`` holds (boolean) or the given positions (integers), in memory."""
         positions = np.flatnonzero(np.asarray(mask)) if np.asarray(mask).dtype == bool \
             else np.asarray(mask, dtype=int)

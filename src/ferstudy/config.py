@@ -1,7 +1,8 @@
 """Config as validated data: load YAML, check it against the JSON schema, fill defaults.
 
-The schema (``workflow/schemas/config.schema.yaml``) marks registry-backed fields with
-``x-registry: <family>``; we turn those into ``enum`` lists from the live registries, so the
+The schema (``ferstudy/schemas/config.schema.yaml``, package data) is standard JSON Schema:
+stage sections and the registries' names (``registries.schema.yaml``, generated from the code by
+``ferstudy.schema_enums`` and checked by a test) are joined with relative ``$ref``s, so the
 allowed names in error messages are always the ones the code can actually run.
 Unknown keys fail loudly (every object in the schema has ``additionalProperties: false``).
 """
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 import copy
 import re
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Package data, so that an installed (non-editable) ferstudy and a workflow deployed as a
+# Snakemake module find it without a source checkout.
+SCHEMA_PATH = Path(str(files("ferstudy").joinpath("schemas", "config.schema.yaml")))
 MERGED_RE = re.compile(r"^merged-([a-z0-9_]+(?:\+[a-z0-9_]+)+)$")
 
 
@@ -33,35 +37,43 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data or {}
 
 
-def registry_enums() -> dict[str, list[str]]:
-    from ferstudy.registries import REGISTRIES
+def schema_registry(folder: str | Path | None = None) -> Any:
+    """A ``referencing.Registry`` that serves the schema files of ``folder`` (default: the
+    package's) by file name: how the relative ``$ref``s of config.schema.yaml resolve, here and
+    for any other JSON-Schema tool given the same files."""
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
 
-    return {family: reg.names() for family, reg in REGISTRIES.items()}
+    folder = Path(folder or Path(SCHEMA_PATH).parent)
+
+    def retrieve(uri: str) -> Any:
+        return DRAFT202012.create_resource(load_yaml(folder / uri))
+
+    return Registry(retrieve=retrieve)
 
 
 def load_schema(schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
-    """The schema with ``x-include: file`` (a stage's own section, same folder) expanded and
-    ``x-registry: family`` turned into the registry's names."""
+    """config.schema.yaml with every ``$ref`` (the stage sections, the generated registry
+    enums) replaced by what it points to: one self-contained schema, for filling defaults and
+    looking keys up. Validating with it equals validating the files with their ``$ref``s."""
     schema_path = Path(schema_path)
-    schema = load_yaml(schema_path)
-    enums = registry_enums()
+    resolver = schema_registry(schema_path.parent).resolver()
 
-    def inject(node: Any) -> None:
-        if isinstance(node, dict):
-            include = node.pop("x-include", None)
-            if include is not None:
-                node.update(load_yaml(schema_path.parent / include))
-            family = node.pop("x-registry", None)
-            if family is not None:
-                node["enum"] = enums[family]
-            for value in node.values():
-                inject(value)
-        elif isinstance(node, list):
-            for value in node:
-                inject(value)
+    def inline(node: Any, resolver: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(value, resolver) for value in node]
+        if not isinstance(node, dict):
+            return node
+        node = dict(node)
+        ref = node.pop("$ref", None)
+        if ref is None:
+            return {key: inline(value, resolver) for key, value in node.items()}
+        resolved = resolver.lookup(ref)
+        target = inline(resolved.contents, resolved.resolver)
+        target = {k: v for k, v in target.items() if k != "$schema"}
+        return {**target, **{key: inline(value, resolver) for key, value in node.items()}}
 
-    inject(schema)
-    return schema
+    return inline(load_yaml(schema_path), resolver)
 
 
 def _key_path(error: Any) -> str:

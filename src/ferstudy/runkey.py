@@ -38,7 +38,7 @@ class RunKey:
         return asdict(self)
 
     @classmethod
-    def parse(cls, run: str | Path) -> "RunKey":
+    def parse(cls, run: str | Path) -> RunKey:
         """``"ckplus/resnet3d/supervised/ft/da/full/seed0/fold1"`` (the last 8 parts of a path)."""
         parts = Path(run).parts[-8:]
         seed = _SEED_RE.match(parts[6]) if len(parts) == 8 else None

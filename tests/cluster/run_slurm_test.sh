@@ -110,8 +110,10 @@ say "sbatch works (job $out)"
 # ---- 5. the tiny study through SLURM -----------------------------------------------------
 export PATH=$BIN:$PATH
 # Both runs use one snapshot of the code, so that an edit to the checkout while the test runs
-# cannot make them differ (common.smk puts <snapshot>/src first on PYTHONPATH, in jobs too).
+# cannot make them differ: the snapshot's src/ comes first on PYTHONPATH, which Snakemake and
+# its jobs inherit (the workflow itself never sets it).
 CODE=$WORK/code
+export PYTHONPATH=$CODE/src
 rm -rf "$CODE" && mkdir -p "$CODE"
 cp -r "$REPO/Snakefile" "$REPO/workflow" "$REPO/src" "$REPO/envs" "$REPO/profiles" "$CODE/"
 find "$CODE" -name __pycache__ -prune -exec rm -rf {} +

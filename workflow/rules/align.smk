@@ -11,20 +11,23 @@ rule align_shard:
         detector=rules.get_face_models.output.detector,
         landmarks=rules.get_face_models.output.landmarks,
     output:
-        shard=f"{RESULTS}/aligned/{{dataset}}/shards/{{shard}}.npz",
+        # temp: only gather_aligned reads a shard; the store holds all of it (--notemp keeps them)
+        shard=temp(f"{RESULTS}/aligned/{{dataset}}/shards/{{shard}}.npz"),
     log:
         f"{RESULTS}/logs/align_shard/{{dataset}}/{{shard}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/align_shard/{{dataset}}/{{shard}}.tsv"
     wildcard_constraints:
         shard=r"\d+",
-    params:
-        align=config["align"],
-        temporal=get_temporal,
+    conda:
+        ENVS["faces"]
     threads: 1
     resources:
         mem_mb=3000,
         runtime=120,
-    conda:
-        CONDA_ENV
+    params:
+        align=config["align"],
+        temporal=get_temporal,
     script:
         "../scripts/align_shard.py"
 
@@ -53,13 +56,13 @@ rule gather_aligned:
         ),
     log:
         f"{RESULTS}/logs/gather_aligned/{{dataset}}.log",
-    params:
-        align=config["align"],
+    conda:
+        ENVS["faces"]
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        CONDA_ENV
+    params:
+        align=config["align"],
     script:
         "../scripts/gather_aligned.py"

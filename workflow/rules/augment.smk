@@ -33,18 +33,20 @@ rule train_gan:
         quality_png=report(f"{GAN_DIR}/quality.png", caption="../report/gan_quality.rst", **GAN_REPORT),
     log:
         f"{RESULTS}/logs/train_gan/{{dataset}}/fold{{fold}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_gan/{{dataset}}/fold{{fold}}.tsv"
     wildcard_constraints:
         dataset=GAN_DATASET_RE,
-    params:
-        classes=STUDY["classes"],
-        sd=SD,
+    conda:
+        ENVS["learning"]
     threads: 2
     resources:
         mem_mb=4000,
         runtime=60,
         gpu=SD["gpu"],
-    conda:
-        CONDA_ENV
+    params:
+        classes=STUDY["classes"],
+        sd=SD,
     script:
         "../scripts/train_gan.py"
 
@@ -61,15 +63,15 @@ rule generate_clips:
         f"{RESULTS}/logs/generate_clips/{{dataset}}/fold{{fold}}.log",
     wildcard_constraints:
         dataset=GAN_DATASET_RE,
-    params:
-        clips_per_class=SD["clips_per_class"],
-        seed=SD["seed"],
+    conda:
+        ENVS["learning"]
     threads: 1
     resources:
         mem_mb=2000,
         runtime=15,
-    conda:
-        CONDA_ENV
+    params:
+        clips_per_class=SD["clips_per_class"],
+        seed=SD["seed"],
     script:
         "../scripts/generate_clips.py"
 

@@ -1,22 +1,13 @@
 # Shared setup: import the library, validate the config, expose the grid and input functions.
+# ferstudy is an installed package (`make` installs it editable; `--sdm conda` job envs install
+# it from this checkout, see envs/); the workflow never edits sys.path or PYTHONPATH, so it
+# also runs when deployed as a Snakemake `module` from another folder.
 import os
-import sys
-from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-_SRC = str(Path(workflow.basedir) / "src")
-if _SRC not in sys.path:
-    sys.path.insert(0, _SRC)
-# Scripts and shell commands (also on cluster nodes, and in `--sdm conda` envs where the
-# package is not installed) import ferstudy from this checkout: we *set* PYTHONPATH for the
-# jobs' processes; nothing requires the user to define it.
-os.environ.update(
-    PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
-)
-
-from ferstudy import config as fcfg  # noqa: E402
-from ferstudy.registries import REGISTRIES  # noqa: E402
+from ferstudy import config as fcfg
+from ferstudy.all_registries import REGISTRIES
 
 try:
     # --config values arrive as strings from Snakemake: typed by the schema (config.py)
@@ -26,7 +17,9 @@ except fcfg.ConfigError as err:
 
 RESULTS = config["results"]
 RESOURCES = config["resources"]
-CONDA_ENV = "../../envs/ferstudy.yaml"
+# Job environments for `--sdm conda` (envs/write_envs.py): one per purpose, paths relative to
+# the rule files.
+ENVS = {purpose: f"../../envs/{purpose}.yaml" for purpose in ("fetch", "faces", "learning")}
 STUDY = config["study"]
 DATASET_NAMES = list(config["datasets"])
 

@@ -3,7 +3,6 @@
 # is written last, after the layout is complete; register_dataset waits for it.
 from ferstudy.demo.render import subject_ranges
 
-
 DEMO_RANGES = subject_ranges(config)
 
 
@@ -22,15 +21,15 @@ rule render_demo:
         ),
     log:
         f"{RESULTS}/logs/render_demo/{{dataset}}.log",
-    params:
-        entry=lambda wc: config["datasets"][wc.dataset],
-        demo=config["demo"],
-        subjects=lambda wc: DEMO_RANGES[wc.dataset],
+    conda:
+        ENVS["faces"]
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        CONDA_ENV
+    params:
+        entry=lambda wc: config["datasets"][wc.dataset],
+        demo=config["demo"],
+        subjects=lambda wc: DEMO_RANGES[wc.dataset],
     script:
         "../scripts/render_demo.py"

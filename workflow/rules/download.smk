@@ -19,13 +19,13 @@ rule download_ravdess:
         data=directory(download_root("ravdess")),
     log:
         f"{RESULTS}/logs/download_ravdess/ravdess.log",
-    params:
-        spec=config["download"]["ravdess"],
+    conda:
+        ENVS["fetch"]
     threads: 1
     resources:
         mem_mb=1000,
         runtime=240,
-    conda:
-        CONDA_ENV
+    params:
+        spec=config["download"]["ravdess"],
     script:
         "../scripts/download_ravdess.py"

@@ -22,18 +22,18 @@ rule evaluate_cross:
         # merged training sets (merged-a+b) and protocols are valid values here
         dataset=eval_plan.alternation(STUDY["datasets"]),
         protocol=eval_plan.alternation(STUDY["protocols"]),
+    conda:
+        ENVS["learning"]
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         run_dir=lambda wc, input: os.path.dirname(input.metrics),
         stores=lambda wc: eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
         device=config["evaluate"]["device"],
         batch_clips=config["evaluate"]["batch_clips"],
         min_shared=config["evaluate"]["min_shared_classes"],
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        CONDA_ENV
     script:
         "../scripts/evaluate_cross.py"
 
@@ -42,13 +42,9 @@ rule gather_results:
     input:
         cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=eval_plan.study_runs(STUDY)),
     output:
-        runs_csv=report(
-            f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"
-        ),
+        runs_csv=report(f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"),
         runs_parquet=f"{RESULTS}/tables/runs.parquet",
-        summary=report(
-            f"{RESULTS}/tables/summary.csv", caption="../report/summary.rst", category="Tables"
-        ),
+        summary=report(f"{RESULTS}/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
         comparisons=report(
             f"{RESULTS}/tables/comparisons.csv",
             caption="../report/comparisons.rst",
@@ -56,14 +52,14 @@ rule gather_results:
         ),
     log:
         f"{RESULTS}/logs/gather_results/gather_results.log",
-    params:
-        settings=config["evaluate"],
+    conda:
+        ENVS["learning"]
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        CONDA_ENV
+    params:
+        settings=config["evaluate"],
     script:
         "../scripts/gather_results.py"
 

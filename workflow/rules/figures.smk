@@ -12,8 +12,12 @@ rule plot_figures:
     output:
         # PNGs go into the report with their captions; PDFs (vector) are plain outputs
         png=[
-            report(paths["png"], caption=f"../report/{figure_caption(name)[0]}.rst",
-                   category=figure_caption(name)[1], subcategory=figure_caption(name)[2])
+            report(
+                paths["png"],
+                caption=f"../report/{figure_caption(name)[0]}.rst",
+                category=figure_caption(name)[1],
+                subcategory=figure_caption(name)[2],
+            )
             for name, paths in FIGURES.items()
         ],
         pdf=[paths["pdf"] for paths in FIGURES.values()],
@@ -25,17 +29,17 @@ rule plot_figures:
         ),
     log:
         f"{RESULTS}/logs/plot_figures/plot_figures.log",
+    conda:
+        ENVS["learning"]
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         # results/ is two levels above results/tables/runs.csv
         results=lambda wc, input: os.path.dirname(os.path.dirname(input.runs)),
         datasets=STUDY["datasets"],
         settings=config["evaluate"],
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        CONDA_ENV
     script:
         "../scripts/plot_figures.py"
 
@@ -45,17 +49,17 @@ rule plot_figures:
 rule figures:
     log:
         f"{RESULTS}/logs/figures/figures.log",
-    params:
-        results=RESULTS,
-        datasets=STUDY["datasets"],
-        settings=config["evaluate"],
+    localrule: True
+    conda:
+        ENVS["learning"]
     threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
-    localrule: True
-    conda:
-        CONDA_ENV
+    params:
+        results=RESULTS,
+        datasets=STUDY["datasets"],
+        settings=config["evaluate"],
     script:
         "../scripts/figures_regenerate.py"
 

@@ -9,12 +9,12 @@ rule register_dataset:
         rejected=f"{RESULTS}/registry/{{dataset}}.rejected.csv",
     log:
         f"{RESULTS}/logs/register/{{dataset}}.log",
+    conda:
+        ENVS["faces"]
     params:
         entry=lambda wc: config["datasets"][wc.dataset],
         folds=config["register"]["folds"],
         seed=config["register"]["fold_seed"],
         strict=config["register"]["strict"],
-    conda:
-        CONDA_ENV
     script:
         "../scripts/register_dataset.py"

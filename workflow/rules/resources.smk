@@ -13,14 +13,14 @@ rule get_face_models:
         landmarks=f"{RESOURCES}/models/face_landmark.tflite",
     log:
         f"{RESULTS}/logs/get_face_models/get_face_models.log",
-    params:
-        cfg=config["face_models"],
+    conda:
+        ENVS["fetch"]
     threads: 1
     resources:
         mem_mb=1000,
         runtime=15,
-    conda:
-        CONDA_ENV
+    params:
+        cfg=config["face_models"],
     script:
         "../scripts/get_face_models.py"
 
@@ -30,11 +30,11 @@ rule fetch_media:
         provenance=f"{RESOURCES}/media/pyfeat/provenance.csv",
     log:
         f"{RESULTS}/logs/fetch_media/fetch_media.log",
+    conda:
+        ENVS["fetch"]
     threads: 1
     resources:
         mem_mb=1000,
         runtime=15,
-    conda:
-        CONDA_ENV
     script:
         "../scripts/fetch_media.py"

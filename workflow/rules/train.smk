@@ -13,15 +13,17 @@ rule pretrain_model:
         model=train_plan.pretrain_model_path(RESULTS, "{dataset}", "{arch}", "{fold}"),
     log:
         f"{RESULTS}/logs/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.tsv"
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
+    conda:
+        ENVS["learning"]
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
-    conda:
-        CONDA_ENV
     script:
         "../scripts/pretrain_model.py"
 
@@ -38,21 +40,21 @@ rule train_model:
         config=f"{RESULTS}/runs/{TRAIN_RUN}/config.yaml",
     log:
         f"{RESULTS}/logs/train_model/{TRAIN_RUN}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_model/{TRAIN_RUN}.tsv"
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
-    params:
-        run_dir=lambda wc, output: os.path.dirname(output.model),
+    conda:
+        ENVS["learning"]
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
-    conda:
-        CONDA_ENV
+    params:
+        run_dir=lambda wc, output: os.path.dirname(output.model),
     script:
         "../scripts/train_model.py"
 
 
-FINAL_OUTPUTS.append(
-    lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=train_plan.study_runs(STUDY))
-)
+FINAL_OUTPUTS.append(lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=train_plan.study_runs(STUDY)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from ferstudy.augment.gan import train_gan_stage
+from ferstudy.augment.gan.stage import train_gan_stage
 from ferstudy.logs import logged
 
 with logged(snakemake.log[0]):

@@ -9,8 +9,4 @@ and of the module it returns::
     forward(x: Tensor[B, C, T, H, W] float32 in [0, 1]) -> (logits [B, num_classes], embedding [B, D])
     module.embed_dim == D
 """
-from ferstudy.registry import Registry
-
-ARCHS = Registry("architecture")
-
-from ferstudy.archs.zoo import build_model  # noqa: E402,F401  (registers the architectures)
+from ferstudy.archs.zoo import ARCHS, build_model  # noqa: F401  (importing zoo registers them)

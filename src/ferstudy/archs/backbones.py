@@ -8,7 +8,8 @@ gives the full-size nets of the literature and ``width=0.25`` a CPU-sized demo n
   spatial only so early layers keep temporal detail).
 - ``ResNet``: ResNet-18 (2D, torchvision layout) / R3D-18 (3D, torchvision.models.video
   layout: (3, 7, 7) stem with spatial stride only, no max-pool).
-- ``MSA``: the multi-scale attention net (PAPERS.md 2b): two conv layers for shallow features,
+- ``MSA``: the multi-scale attention net of Zhang Peng, Kong Weiwei and Teng Jinbao
+  (Computer Engineering and Applications 58(1), 2022): two conv layers for shallow features,
   then Inception-style multi-scale blocks with parallel dilated convs and SE attention.
 
 Temporal strides are only taken while the clip still has >= 2 frames, so the same 3D backbone

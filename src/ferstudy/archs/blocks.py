@@ -85,7 +85,8 @@ class SqueezeExcitation(nn.Module):
 
 
 class MultiScaleBlock(nn.Module):
-    """Inception-style block of the multi-scale attention net (PAPERS.md 2b).
+    """Inception-style block of the multi-scale attention net (cited in
+    ``ferstudy.archs.backbones``).
 
     Parallel branches over the same input: a 1x1 conv, and 3x3 convs at several dilation
     rates (receptive fields 3, 5, 7, ... without extra parameters); their outputs are

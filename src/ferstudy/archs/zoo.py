@@ -15,7 +15,9 @@ recorded in a run's ``arch_kwargs`` so ``load_run_model`` rebuilds the same net.
 """
 from __future__ import annotations
 
-from ferstudy.archs import ARCHS
+from ferstudy.registry import Registry
+
+ARCHS = Registry("architecture")
 
 WINDOW = 4   # frames per window of the 3D-CNN + LSTM family
 
@@ -89,7 +91,8 @@ for _kind in ("vgg", "resnet", "msa"):
 @ARCHS.register("msanet")
 def msanet(*, num_classes: int, in_channels: int, frames: int, size: int, width: float,
               onset_diff: bool = False):
-    """Multi-scale attention net (PAPERS.md 2b) per frame; clip embedding = frame average."""
+    """Multi-scale attention net (cited in ``ferstudy.archs.backbones``) per frame; clip
+    embedding = frame average."""
     from ferstudy.archs.backbones import MSA
     from ferstudy.archs.video import FrameAverage
 

@@ -1,25 +1,3 @@
-"""Augmentations of the study grid (``study.augments``): what each one switches on.
-
-``none``: raw clips. ``da``: classic clip-consistent affine + jitter, online in the loader.
-``sd``: synthetic clips from a GAN trained on the run's training subjects, mixed in.
-``da+sd``: both.
-"""
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-from ferstudy.registry import Registry
-
-AUGMENTS = Registry("augmentation")
-
-
-@dataclass(frozen=True)
-class AugmentSpec:
-    name: str
-    affine: bool      # apply the DA transform to training batches
-    synthetic: bool   # mix generated clips into the training set
-
-
-for _spec in (AugmentSpec("none", False, False), AugmentSpec("da", True, False),
-              AugmentSpec("sd", False, True), AugmentSpec("da+sd", True, True)):
-    AUGMENTS.register(_spec.name)(_spec)
+"""Augmentations of the study grid: DA (``affine``), SD (the clip GAN in ``gan``), how
+synthetic clips are mixed into training (``mixing``). The registry is ``specs.AUGMENTS``."""
+from ferstudy.augment.specs import AUGMENTS, AugmentSpec  # noqa: F401

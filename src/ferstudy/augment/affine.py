@@ -29,11 +29,6 @@ DA_DEFAULTS: dict[str, Any] = {
     "padding": "border",         # what fills pixels moved in from outside: border|zeros|reflection
 }
 
-# Ada-CM's weak view: random crop with padding (a translation of up to 1/8) + mirror.
-WEAK: dict[str, Any] = {"rotation_deg": 0.0, "translate_frac": 0.125, "scale_range": [1.0, 1.0],
-                        "flip": True, "brightness": 0.0, "contrast": 0.0, "padding": "reflection"}
-
-
 def _uniform(lo: torch.Tensor | float, hi: torch.Tensor | float, u: torch.Tensor) -> torch.Tensor:
     return lo + (hi - lo) * u
 
@@ -116,28 +111,3 @@ def clip_affine(x: torch.Tensor, generator: torch.Generator, params: dict[str, A
     theta = affine_theta(d["angle"], d["tx"], d["ty"], d["scale"], d["flip"])
     out = warp_clips(x, theta, p["padding"])
     return jitter_clips(out, d["brightness"].to(x.dtype), d["contrast"].to(x.dtype))
-
-
-def weak_view(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Ada-CM / FixMatch weak view: shift up to 1/8 (crop-with-padding) + mirror, per clip."""
-    return clip_affine(x, generator, WEAK)
-
-
-def strong_view(x: torch.Tensor, generator: torch.Generator, n_ops: int = 3,
-                magnitude: float = 5.0) -> torch.Tensor:
-    """Strong view: the weak view, then RandAugment(n_ops, magnitude) applied clip-consistently
-    (see ``ferstudy.augment.randaugment``; magnitude on RandAugment's 0..10 scale)."""
-    from ferstudy.augment.randaugment import rand_augment
-
-    return rand_augment(weak_view(x, generator), generator, n_ops=n_ops, magnitude=magnitude)
-
-
-def augment_view(x: torch.Tensor, strength: str, generator: torch.Generator) -> torch.Tensor:
-    """``ctx.augment(x, strength)`` for methods: ``"weak"`` | ``"strong"`` | ``"none"``."""
-    if strength == "weak":
-        return weak_view(x, generator)
-    if strength == "strong":
-        return strong_view(x, generator)
-    if strength == "none":
-        return x
-    raise ValueError(f"unknown augmentation strength {strength!r}; allowed: weak, strong, none")

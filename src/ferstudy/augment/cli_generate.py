@@ -15,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ferstudy.augment.gan import generate_stage, sd_options
-    from ferstudy.cli import load_config
+    from ferstudy.augment.gan.stage import generate_stage, sd_options
+    from ferstudy.command_config import load_config
     from ferstudy.logs import logged
 
     config = load_config(args)

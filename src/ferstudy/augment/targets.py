@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ferstudy.augment import AUGMENTS
+from ferstudy.augment.specs import AUGMENTS
 from ferstudy.config import dataset_members
 
 GAN_FIGURES = ("grid.png", "real_grid.png", "losses.png", "quality.png")

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ferstudy.registry import Registry
+
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+DATASETS = Registry("dataset adapter")
 VIDEO_EXTS = (".avi", ".mp4", ".mov", ".mkv", ".wmv", ".mpg", ".mpeg", ".webm", ".flv")
 
 

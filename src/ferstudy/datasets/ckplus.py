@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, list_images
+from ferstudy.datasets.base import DATASETS, ClipRecord, DatasetAdapter, Rejection, list_images
 
 CODES = {0: "neutral", 1: "anger", 2: "contempt", 3: "disgust", 4: "fear",
          5: "happiness", 6: "sadness", 7: "surprise"}

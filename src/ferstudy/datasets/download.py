@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from ferstudy import atomic
+from ferstudy.logs import Progress
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -73,6 +74,10 @@ def _transfer(url: str, part: Path, timeout: float) -> None:
             mode, offset = "wb", 0             # no range support: start over
         expected = resp.headers.get("Content-Length")
         received = 0
+        # bytes of this request only, so that rate and ETA describe the transfer under way
+        progress = Progress(log, f"{part.name.removesuffix('.part')}: received",
+                            int(expected) if expected is not None else float("inf"),
+                            unit="MB", scale=1e6)
         with open(part, mode) as fh:
             while True:
                 try:
@@ -83,6 +88,7 @@ def _transfer(url: str, part: Path, timeout: float) -> None:
                     break
                 fh.write(block)
                 received += len(block)
+                progress.update(received, f"(file at {(offset + received) / 1e6:.1f} MB)" if offset else "")
         if expected is not None and received < int(expected):
             raise _Interrupted(f"got {offset + received} of {offset + int(expected)} bytes")
 

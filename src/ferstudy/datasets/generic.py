@@ -25,8 +25,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import (IMAGE_EXTS, VIDEO_EXTS, ClipRecord, DatasetAdapter,
+from ferstudy.datasets.base import (DATASETS, IMAGE_EXTS, VIDEO_EXTS, ClipRecord, DatasetAdapter,
                                     DatasetError, Rejection, list_images, natural_key)
 from ferstudy.labels import CANONICAL
 

@@ -36,8 +36,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import (VIDEO_EXTS, ClipRecord, DatasetAdapter, Rejection,
+from ferstudy.datasets.base import (DATASETS, VIDEO_EXTS, ClipRecord, DatasetAdapter, Rejection,
                                     list_images, natural_key)
 
 log = logging.getLogger(__name__)

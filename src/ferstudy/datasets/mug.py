@@ -32,8 +32,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, list_images, natural_key
+from ferstudy.datasets.base import DATASETS, ClipRecord, DatasetAdapter, Rejection, list_images, natural_key
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, list_images, natural_key
+from ferstudy.datasets.base import DATASETS, ClipRecord, DatasetAdapter, Rejection, list_images, natural_key
 
 LABELS = {"anger": "anger", "disgust": "disgust", "fear": "fear", "happiness": "happiness",
           "sadness": "sadness", "surprise": "surprise"}

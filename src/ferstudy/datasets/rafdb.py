@@ -23,8 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection
+from ferstudy.datasets.base import DATASETS, ClipRecord, DatasetAdapter, Rejection
 
 CODES = {1: "surprise", 2: "fear", 3: "disgust", 4: "happiness", 5: "sadness", 6: "anger",
          7: "neutral"}

@@ -31,8 +31,7 @@ import logging
 import re
 from collections.abc import Iterator
 
-from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection
+from ferstudy.datasets.base import DATASETS, ClipRecord, DatasetAdapter, Rejection
 
 log = logging.getLogger(__name__)
 

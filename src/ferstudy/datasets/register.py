@@ -21,6 +21,7 @@ from ferstudy import atomic
 from ferstudy.datasets import DATASETS
 from ferstudy.datasets.base import ClipRecord, DatasetError, Rejection
 from ferstudy.datasets.folds import assign_folds
+from ferstudy.logs import Progress
 from ferstudy.media import MediaError, probe, sha256_of
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,12 @@ def scan_dataset(adapter, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]
                 seen.add(item.clip_id)
         items.append(item)
     clips = [i for i in items if isinstance(i, ClipRecord)]
+    progress = Progress(log, f"{adapter.name}: decoded and hashed", len(clips), unit="clips")
+    probed = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        probed = dict(zip((c.clip_id for c in clips), pool.map(_probe, clips)))
+        for n, (clip, result) in enumerate(zip(clips, pool.map(_probe, clips)), start=1):
+            probed[clip.clip_id] = result
+            progress.update(n)
     rows, rejected = [], []
     for item in items:
         if isinstance(item, Rejection):

@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ferstudy.cli import load_config
+    from ferstudy.command_config import load_config
     from ferstudy.demo.render import render_all
     from ferstudy.logs import logged
 

@@ -46,7 +46,7 @@ class FaceFrame:
     iod: float           # inter-ocular distance in pixels (eye centre to eye centre)
 
     @classmethod
-    def of(cls, points: np.ndarray) -> "FaceFrame":
+    def of(cls, points: np.ndarray) -> FaceFrame:
         """points: (468, 2|3) pixel landmarks."""
         right = points[list(RIGHT_EYE), :2].mean(0)
         left = points[list(LEFT_EYE), :2].mean(0)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 MARKER = "DEMO.txt"
 SHEET_SUBJECTS = 6     # rows of the contact sheet
 # Per adapter: the classes its release has, its time course, and the defaults of
-# config ``demo.datasets.<name>`` (see workflow/schemas/demo.schema.yaml).
+# config ``demo.datasets.<name>`` (see ferstudy/schemas/demo.schema.yaml).
 ADAPTERS = {
     "ckplus": {"expressions": ("anger", "contempt", "disgust", "fear", "happiness", "sadness", "surprise"),
                "temporal": "onset_apex",

@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ferstudy.cli import load_config
+    from ferstudy.command_config import load_config
     from ferstudy.evaluate.cross import write_cross
     from ferstudy.evaluate.plan import eval_stores
     from ferstudy.evaluate.runs import RunKey

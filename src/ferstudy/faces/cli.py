@@ -26,7 +26,7 @@ def shard_path(results: str | Path, dataset: str, shard: int) -> Path:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ferstudy.cli import load_config
+    from ferstudy.command_config import load_config
     from ferstudy.faces.shards import align_shard, gather_aligned
     from ferstudy.logs import logged
     from ferstudy.resources import models_dir

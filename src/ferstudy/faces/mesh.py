@@ -69,7 +69,7 @@ class FaceDetector:
             self._detector.close()
             self._detector = None
 
-    def __enter__(self) -> "FaceDetector":
+    def __enter__(self) -> FaceDetector:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -55,7 +55,7 @@ class AlignSettings:
     landmarks: bool = True
 
     @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> "AlignSettings":
+    def from_config(cls, cfg: dict[str, Any]) -> AlignSettings:
         return cls(size=int(cfg["size"]), color=cfg["color"], frames=int(cfg["frames"]),
                    min_detection_rate=float(cfg["min_detection_rate"]),
                    min_confidence=float(cfg["min_confidence"]),
@@ -94,7 +94,7 @@ class Aligner:
     def close(self) -> None:
         self.detector.close()
 
-    def __enter__(self) -> "Aligner":
+    def __enter__(self) -> Aligner:
         return self
 
     def __exit__(self, *exc) -> None:

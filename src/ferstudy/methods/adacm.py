@@ -37,8 +37,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ferstudy.methods import METHODS
-from ferstudy.methods.base import Method, StepContext, TrainData
+from ferstudy.methods.base import METHODS, Method, StepContext, TrainData
 
 
 def ema_update(teacher: nn.Module, student: nn.Module, decay: float) -> None:

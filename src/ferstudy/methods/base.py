@@ -40,12 +40,17 @@ Optional extensions (backwards compatible; a method that ignores them behaves as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from ferstudy.registry import Registry
+
+METHODS = Registry("learning method")
 
 
 @dataclass
@@ -123,3 +128,7 @@ class Method:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.heads.load_state_dict(state["heads"])
+
+
+# The base Method is plain cross-entropy on the labelled clips.
+METHODS.register("supervised")(Method)

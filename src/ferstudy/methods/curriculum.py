@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ferstudy.methods import METHODS
-from ferstudy.methods.base import Method, StepContext, TrainData
+from ferstudy.methods.base import METHODS, Method, StepContext, TrainData
 
 
 def stage_assignment(ease: np.ndarray, stages: int, groups: np.ndarray | None = None

@@ -27,8 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ferstudy.methods import METHODS
-from ferstudy.methods.base import Method, StepContext, TrainData
+from ferstudy.methods.base import METHODS, Method, StepContext, TrainData
 
 
 def rank_regularisation(alpha: torch.Tensor, beta: float, margin: float

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import logging
 
-    from ferstudy.cli import load_config
+    from ferstudy.command_config import load_config
     from ferstudy.logs import logged
 
     config = load_config(args)

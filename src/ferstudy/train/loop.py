@@ -33,7 +33,7 @@ class NonFiniteLossError(RuntimeError):
 
 @dataclass
 class LoopConfig:
-    """The loop's share of config ``train`` (see workflow/schemas/train.schema.yaml)."""
+    """The loop's share of config ``train`` (see ferstudy/schemas/train.schema.yaml)."""
 
     epochs: int = 8
     batch_size: int = 16
@@ -53,7 +53,7 @@ class LoopConfig:
     log_every_s: float = 30.0          # progress line within an epoch at most this often
 
     @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> "LoopConfig":
+    def from_config(cls, cfg: dict[str, Any]) -> LoopConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in cfg.items() if k in names})
 
@@ -257,7 +257,7 @@ def _view_fn(generator: torch.Generator):
     """``ctx.augment(x, strength)`` for methods that build their own views (Ada-CM)."""
 
     def view(x: torch.Tensor, strength: str) -> torch.Tensor:
-        from ferstudy.augment.affine import augment_view
+        from ferstudy.augment.views import augment_view
 
         return augment_view(x, strength, generator)
 

@@ -11,7 +11,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ferstudy.cli import load_config
+    from ferstudy.command_config import load_config
     from ferstudy.datasets.download import download_set
     from ferstudy.logs import logged
 

@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import json
 
-    from ferstudy.augment.gan import sd_options, train_gan_stage
-    from ferstudy.cli import load_config
+    from ferstudy.augment.gan.stage import sd_options, train_gan_stage
+    from ferstudy.command_config import load_config
     from ferstudy.logs import logged
 
     config = load_config(args)

@@ -20,8 +20,8 @@ import torch
 from torch.nn import functional as F
 
 from ferstudy.augment.diffaugment import diff_augment, parse_policy
-from ferstudy.augment.gan_data import GanData
-from ferstudy.augment.gan_models import (GENERATORS, ClipCritic, FrameCritic, count_parameters,
+from ferstudy.augment.gan.data import GanData
+from ferstudy.augment.gan.models import (GENERATORS, ClipCritic, FrameCritic, count_parameters,
                                          frame_pairs)
 
 log = logging.getLogger("ferstudy.gan")

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from ferstudy.augment.gan_models import GENERATORS
+from ferstudy.augment.gan.models import GENERATORS
 from ferstudy.clipstore import INDEX_COLUMNS, ClipSet
 
 

@@ -1,7 +1,7 @@
 """The SD stage: train one clip GAN per training set and fold, then write synthetic stores.
 
 ``train_gan_stage`` (rule ``train_gan``) reads the (possibly merged) aligned store, keeps only
-the training subjects of the fold (``gan_data``), trains (``gan_train``) and writes into
+the training subjects of the fold (``data``), trains (``trainer``) and writes into
 ``results/gan/{dataset}/fold{fold}/``::
 
     generator.pt     EMA generator + classes, intensity curves, the training identities'
@@ -9,7 +9,7 @@ the training subjects of the fold (``gan_data``), trains (``gan_train``) and wri
     losses.csv/.png  training curves of both players
     grid.png         synthetic clips, rows = classes, columns = frames
     real_grid.png    real training clips in the same layout, for comparison
-    quality.json/.png  label fidelity, Fréchet distances, motion energy (``gan_quality``)
+    quality.json/.png  label fidelity, Fréchet distances, motion energy (``quality``)
     options.json     the resolved augment.sd options and timings
 
 ``generate_stage`` (rule ``generate_clips``) samples ``clips_per_class`` clips per class into
@@ -28,11 +28,11 @@ import numpy as np
 import torch
 
 from ferstudy import atomic
-from ferstudy.augment import gan_figures
-from ferstudy.augment.gan_data import GanData, build_gan_data, resize_clips
-from ferstudy.augment.gan_quality import quality_metrics
-from ferstudy.augment.gan_train import SD_DEFAULTS, GanTrainer, pick_device
-from ferstudy.augment.generate import generate_clipset
+from ferstudy.augment.gan import figures as gan_figures
+from ferstudy.augment.gan.data import GanData, build_gan_data, resize_clips
+from ferstudy.augment.gan.quality import quality_metrics
+from ferstudy.augment.gan.trainer import SD_DEFAULTS, GanTrainer, pick_device
+from ferstudy.augment.gan.generate import generate_clipset
 from ferstudy.clipstore import ClipSet, load_dataset, write_store
 
 log = logging.getLogger("ferstudy.gan")

@@ -1,4 +1,6 @@
-"""All registries by family name: the one place config, Snakefile and CLI get names from."""
+"""Every registry family, populated, by name: the one place config, Snakefile and CLI get
+names from. (``ferstudy.registry`` is the ``Registry`` class; each family's instance lives in
+a leaf module beside its entries, and importing the package registers them all.)"""
 from __future__ import annotations
 
 from ferstudy.archs import ARCHS
