@@ -179,8 +179,8 @@ def repeat_diff(arch: str, amp: str, shape: dict, device: torch.device) -> float
 
 def gan_case(shape: dict, device: torch.device, *, iters: int) -> dict:
     """Time per iteration of the SD GAN (``augment.sd`` defaults) at the clips' full size."""
-    from ferstudy.augment.gan_data import build_gan_data
-    from ferstudy.augment.gan_train import SD_DEFAULTS, GanTrainer
+    from ferstudy.augment.gan.data import build_gan_data
+    from ferstudy.augment.gan.trainer import SD_DEFAULTS, GanTrainer
 
     subjects, per_class = 8, 2
     n = subjects * len(CLASSES) * per_class

@@ -189,7 +189,7 @@ def add_arguments(parser) -> None:
 def run(args) -> None:
     import yaml
 
-    from ferstudy.cli import load_config
+    from ferstudy.command_config import load_config
 
     cfg = load_config(args)
     profile = None
