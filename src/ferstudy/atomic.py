@@ -66,6 +66,20 @@ def write_npy(path: str | os.PathLike, array: Any) -> None:
         np.save(tmp, array)
 
 
+def write_torch(path: str | os.PathLike, obj: Any) -> None:
+    """``torch.save`` atomically and byte-reproducibly: saving to a file names the zip's root
+    folder after that file (here the random ``.tmp-*`` name), so the same object would give
+    different bytes on every save; saved to memory the root is always ``archive/``."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
 def _jsonable(obj: Any) -> Any:
     import numpy as np
 

@@ -24,8 +24,7 @@ def fingerprint(spec: dict[str, Any]) -> str:
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
-    with atomic.atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    atomic.write_torch(path, state)
 
 
 def load_checkpoint(path: str | Path, expected: str, log=print) -> dict[str, Any] | None:

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 import yaml
 
 from ferstudy import atomic
@@ -25,8 +24,7 @@ def write_model(path: str | Path, *, arch: str, state_dict: dict, classes, arch_
     blob = {"arch": arch, "state_dict": state_dict, "classes": list(classes),
             "arch_kwargs": arch_kwargs, "embed_dim": embed_dim, "method_state": method_state,
             **extra}
-    with atomic.atomic_path(path) as tmp:
-        torch.save(blob, tmp)
+    atomic.write_torch(path, blob)
 
 
 def predictions_frame(test_index: pd.DataFrame, labels: np.ndarray, probs: np.ndarray,
