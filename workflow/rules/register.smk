@@ -7,6 +7,8 @@ rule register_dataset:
     output:
         manifest=f"{RESULTS}/registry/{{dataset}}.csv",
         rejected=f"{RESULTS}/registry/{{dataset}}.rejected.csv",
+        # root, adapter, options, fps, same_subjects_as, counts: read by check_overlap
+        record=f"{RESULTS}/registry/{{dataset}}.json",
     log:
         f"{RESULTS}/logs/register/{{dataset}}.log",
     params:

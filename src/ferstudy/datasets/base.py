@@ -45,11 +45,16 @@ class DatasetAdapter:
     # "onset_apex" (ends at the apex: CK+, Oulu), "onset_apex_offset" (MMI, MUG), "static".
     TEMPORAL: ClassVar[str] = "onset_apex_offset"
     LAYOUT: ClassVar[str] = ""               # what the root must look like, for error messages
+    # Frame rate of the release's frame-folder clips (frames carry none; a video's own rate is
+    # read from its container). None: unknown, the entry's `fps` or media.DEFAULT_FPS is used.
+    FPS: ClassVar[float | None] = None
 
-    def __init__(self, name: str, root: str | Path, options: dict[str, Any] | None = None):
+    def __init__(self, name: str, root: str | Path, options: dict[str, Any] | None = None,
+                 fps: float | None = None):
         self.name = name
         self.root = Path(root)
         self.options = {**self.OPTIONS, **(options or {})}
+        self.fps = fps or self.FPS   # config `datasets.<name>.fps` wins over the release value
 
     def check_root(self) -> None:
         if not self.root.exists():

@@ -14,7 +14,7 @@ unpacked side by side under ``subjects3/``)::
   sadness, surprise``. Any other folder under a subject (e.g. a mixed expression) is listed in
   ``{dataset}.rejected.csv`` as an unknown expression folder, never guessed.
 - Take folders: ``take000``, ``take001``, ... each holding the frames ``img_NNNN.jpg`` (JPEG,
-  896x896 in the release, 19 fps; frame order = natural sort of the file names). A take folder
+  896x896 in the release, captured at 19 fps (``FPS``; Aifanti et al. 2010); frame order = natural sort of the file names). A take folder
   without images is rejected.
 - Each take is one clip: ``clip_id = <subject>_<expression>_<take>`` (e.g. ``001_anger_take000``),
   ``kind = "frames"``, ``label_raw`` = the expression folder name.
@@ -45,6 +45,7 @@ LABELS = {"anger": "anger", "disgust": "disgust", "fear": "fear", "happiness": "
 class MUG(DatasetAdapter):
     OPTIONS = {"include_neutral": True}
     CLASSES = ("neutral", "anger", "disgust", "fear", "happiness", "sadness", "surprise")
+    FPS = 19.0
     TEMPORAL = "onset_apex_offset"
     LAYOUT = "[subjects3/]<NNN subject>/<anger|disgust|fear|happiness|neutral|sadness|surprise>/take<NNN>/img_<NNNN>.jpg"
 

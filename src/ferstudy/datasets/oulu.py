@@ -15,6 +15,8 @@ release layout of the ``OriginalImg`` (and the identically laid out ``Cropped``)
   any other folder is listed in ``{dataset}.rejected.csv`` as unknown.
 - Frames: ``NNN.jpeg`` (or any image extension), in natural-sort order, from neutral to apex
   (TEMPORAL ``onset_apex``). An expression folder without images is rejected.
+- Frame rate 25 fps (``FPS``; Zhao et al. 2011: "the imaging hardware works at the rate of 25
+  frames per second", 320x240 pixels).
 - ``clip_id = <subject>_<Expression>`` (e.g. ``P001_Anger``), ``kind = "frames"``.
 
 Label map: Anger->anger, Disgust->disgust, Fear->fear, Happiness->happiness,
@@ -38,6 +40,7 @@ VARIANTS = ("OriginalImg", "Cropped")
 class OuluCASIA(DatasetAdapter):
     OPTIONS = {"spectrum": "VL", "illumination": "Strong", "variant": "OriginalImg"}
     CLASSES = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
+    FPS = 25.0
     TEMPORAL = "onset_apex"
     LAYOUT = "OriginalImg/<VL|NI>/<Strong|Weak|Dark>/<P001>/<Anger|Disgust|Fear|Happiness|Sadness|Surprise>/000.jpeg"
 
