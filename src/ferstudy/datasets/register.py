@@ -10,7 +10,7 @@ the entry's ``fps``. Rejected clips, and label files that match no clip, go to
 ``{dataset}.rejected.csv`` (path, reason; one summary line of counts per reason is logged);
 ``strict`` makes any rejection an error, after writing that table and listing every rejection.
 ``{dataset}.json`` records what identity checks need: the resolved root, the adapter and its
-options, the declared ``same_subjects_as`` and the counts (subjects and sha256 values are in
+options, the frame rate and the counts (subjects and sha256 values are in
 the manifest). Nothing is ever written inside the dataset root.
 """
 from __future__ import annotations
@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = ["clip_id", "dataset", "subject", "label", "label_raw", "source", "kind",
                     "frames", "fps", "sha256", "fold"]
+
+
+def registration_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a dataset entry that shape its registration (the register rule's params);
+    ``same_subjects_as`` only shapes the identity-overlap check."""
+    return {k: v for k, v in entry.items() if k != "same_subjects_as"}
 
 
 def make_adapter(name: str, entry: dict[str, Any]):
@@ -139,10 +145,10 @@ def register(name: str, entry: dict[str, Any], out_csv: str | Path, rejected_csv
             f"register.strict: false to register the rest:\n{listing}"
         )
     if manifest.empty:
-        atomic.write_csv(rejected_csv, rejected)
         raise DatasetError(
-            f"dataset {name!r}: no readable clip under {adapter.root} "
-            f"({len(rejected)} rejected; see {rejected_csv}); expected {adapter.LAYOUT}"
+            f"dataset {name!r}: no readable clip under {adapter.root} ({len(rejected)} "
+            f"rejected{': ' + rejection_summary(rejected) if len(rejected) else ''}); "
+            f"expected {adapter.LAYOUT}"
         )
     manifest["fold"] = assign_folds(manifest, folds, seed, dataset=name)
     missing = sorted(set(adapter.CLASSES) - set(manifest["label"]))
@@ -156,7 +162,6 @@ def register(name: str, entry: dict[str, Any], out_csv: str | Path, rejected_csv
     atomic.write_json(record_json, {
         "dataset": name, "adapter": entry.get("adapter", name), "root": str(root),
         "options": adapter.options, "fps": adapter.fps or DEFAULT_FPS,
-        "same_subjects_as": list(entry.get("same_subjects_as") or []),
         "clips": len(manifest), "labelled": labelled, "unlabelled": len(manifest) - labelled,
         "subjects": int(manifest["subject"].nunique()), "rejected": len(rejected),
         "rejected_by_reason": dict(Counter(map(reason_key, rejected["reason"]))),
