@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ferstudy.datasets.base import IMAGE_EXTS
+from ferstudy.datasets.base import list_images
 
 # Frame folders carry no rate: an adapter's FPS (the release's) or `datasets.<name>.fps` gives
 # it; this is the last resort, for collections that state neither.
@@ -29,7 +29,7 @@ def _cv2():
 
 
 def frame_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+    return list_images(folder)   # the adapters' frame list: the same files, the same order
 
 
 def read_image(path: str | Path) -> np.ndarray:

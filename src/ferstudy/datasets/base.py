@@ -101,8 +101,18 @@ class DatasetAdapter:
         raise NotImplementedError
 
 
+# Files that archive tools and file browsers leave in released trees: never clips or frames.
+# ("._name.jpg" AppleDouble files from macOS zips even carry an image extension.)
+CLUTTER = {"thumbs.db", "desktop.ini", "__macosx", "ehthumbs.db"}
+
+
+def is_clutter(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.lower() in CLUTTER
+
+
 def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not is_clutter(p))
 
 
 def natural_key(text: str) -> list[Any]:

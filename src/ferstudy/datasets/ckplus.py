@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, list_images
+from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, is_clutter, list_images
 
 CODES = {0: "neutral", 1: "anger", 2: "contempt", 3: "disgust", 4: "fear",
          5: "happiness", 6: "sadness", 7: "surprise"}
@@ -43,8 +43,8 @@ class CKPlus(DatasetAdapter):
             raise self.layout_error("cohn-kanade-images/")
         if not emotions.is_dir():
             raise self.layout_error("Emotion/ (the label folder of the CK+ release)")
-        for subject_dir in sorted(p for p in images.iterdir() if p.is_dir()):
-            for seq_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir()):
+        for subject_dir in sorted(p for p in images.iterdir() if p.is_dir() and not is_clutter(p)):
+            for seq_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir() and not is_clutter(p)):
                 clip_id = f"{subject_dir.name}_{seq_dir.name}"
                 if not list_images(seq_dir):
                     yield Rejection(str(seq_dir), "sequence folder holds no image frames")

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from ferstudy.datasets import DATASETS
 from ferstudy.datasets.base import (VIDEO_EXTS, ClipRecord, DatasetAdapter, Rejection,
-                                    list_images, natural_key)
+                                    is_clutter, list_images, natural_key)
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +101,15 @@ class MMI(DatasetAdapter):
 
     def scan(self) -> Iterator[ClipRecord | Rejection]:
         base = self.sessions_root()
-        sessions = sorted((p for p in base.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
+        sessions = sorted((p for p in base.iterdir() if p.is_dir() and not is_clutter(p)), key=lambda p: natural_key(p.name))
         marked = [s for s in sessions if (s / "session.xml").is_file()
                   or any(f.suffix.lower() in VIDEO_EXTS for f in s.iterdir())]
         if not marked:
             raise self.layout_error("session folders holding a video and session.xml (e.g. Sessions/1766/)")
         stills = 0
         for session in sessions:
-            videos = sorted(f for f in session.iterdir() if f.is_file() and f.suffix.lower() in VIDEO_EXTS)
+            videos = sorted(f for f in session.iterdir() if f.is_file() and f.suffix.lower() in VIDEO_EXTS
+                            and not is_clutter(f))
             if not videos:
                 images = list_images(session)
                 if images and not self.options["stills"]:

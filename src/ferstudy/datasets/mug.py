@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, list_images, natural_key
+from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, is_clutter, list_images, natural_key
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class MUG(DatasetAdapter):
         if skipped:
             log.info("dataset %s: skipped non-subject folder(s) %s", self.name, ", ".join(skipped))
         for subject_dir in subjects:
-            for expr_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir()):
+            for expr_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir() and not is_clutter(p)):
                 label = LABELS.get(expr_dir.name.lower())
                 if label is None:
                     yield Rejection(str(expr_dir), f"unknown expression folder {expr_dir.name!r}; "
@@ -75,7 +75,7 @@ class MUG(DatasetAdapter):
                 yield from self._takes(subject_dir.name, expr_dir, label)
 
     def _takes(self, subject: str, expr_dir: Path, label: str) -> Iterator[ClipRecord | Rejection]:
-        takes = sorted((p for p in expr_dir.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
+        takes = sorted((p for p in expr_dir.iterdir() if p.is_dir() and not is_clutter(p)), key=lambda p: natural_key(p.name))
         if not takes and list_images(expr_dir):
             # Some re-distributions drop the take level: the frames sit in the expression folder.
             takes = [expr_dir]

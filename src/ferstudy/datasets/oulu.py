@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ferstudy.datasets import DATASETS
-from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, list_images, natural_key
+from ferstudy.datasets.base import ClipRecord, DatasetAdapter, Rejection, is_clutter, list_images, natural_key
 
 LABELS = {"anger": "anger", "disgust": "disgust", "fear": "fear", "happiness": "happiness",
           "sadness": "sadness", "surprise": "surprise"}
@@ -54,11 +54,11 @@ class OuluCASIA(DatasetAdapter):
         if not base.is_dir():
             raise self.layout_error(f"{variant}/{spectrum}/{light}/ (options spectrum={spectrum}, "
                                     f"illumination={light})")
-        subjects = sorted((p for p in base.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
+        subjects = sorted((p for p in base.iterdir() if p.is_dir() and not is_clutter(p)), key=lambda p: natural_key(p.name))
         if not subjects:
             raise self.layout_error(f"subject folders (P001, ...) under {variant}/{spectrum}/{light}/")
         for subject_dir in subjects:
-            for expr_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir()):
+            for expr_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir() and not is_clutter(p)):
                 label = LABELS.get(expr_dir.name.lower())
                 if label is None:
                     yield Rejection(str(expr_dir), f"unknown expression folder {expr_dir.name!r}; "

@@ -56,10 +56,16 @@ def overlap_inputs(dataset: str, study: Mapping[str, Any], results: str) -> dict
 
 def declared_overlap(dataset: str, study: Mapping[str, Any],
                      datasets: Mapping[str, Any]) -> dict[str, list[str]]:
-    """``same_subjects_as`` of the datasets a check_overlap job compares (its params: a new
-    declaration reruns the check, and through it the evaluations it changes)."""
-    names = dataset_members(dataset) + foreign_sets(dataset, study)
-    return {n: list(datasets[n].get("same_subjects_as") or []) for n in dict.fromkeys(names)}
+    """The declared ``same_subjects_as`` pairs (either way round) between the members of
+    ``dataset`` and its foreign test sets, as member -> test sets: check_overlap's params, so
+    a declaration reruns the checks (and evaluations) it concerns, and only those."""
+    tests = foreign_sets(dataset, study)
+    declared = {}
+    for member in dataset_members(dataset):
+        mine = set(datasets[member].get("same_subjects_as") or [])
+        declared[member] = [t for t in tests if t in mine
+                            or member in (datasets[t].get("same_subjects_as") or [])]
+    return declared
 
 
 def evaluate_inputs(run_files: Mapping[str, str], stores: Mapping[str, str],
