@@ -38,8 +38,8 @@ def _nested(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
-def _record(registry: Path, name: str) -> tuple[Path, set[str]]:
-    """(resolved root, sha256 values) of a registered dataset."""
+def _record(registry: Path, name: str) -> tuple[Path, list[str]]:
+    """(resolved root, sha256 of every clip) of a registered dataset."""
     record = registry / f"{name}.json"
     manifest = registry / f"{name}.csv"
     for path in (record, manifest):
@@ -47,7 +47,7 @@ def _record(registry: Path, name: str) -> tuple[Path, set[str]]:
             raise FileNotFoundError(f"{path} is missing: register dataset {name!r} first "
                                     f"(rule register_dataset)")
     root = Path(json.loads(record.read_text(encoding="utf-8"))["root"])
-    hashes = set(pd.read_csv(manifest, usecols=["sha256"], dtype=str)["sha256"])
+    hashes = list(pd.read_csv(manifest, usecols=["sha256"], dtype=str)["sha256"])
     return root, hashes
 
 
@@ -62,9 +62,9 @@ def find_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path,
     ``declared``: dataset -> its ``same_subjects_as`` list."""
     registry = Path(registry)
     pairs = declared_pairs(declared)
-    cache: dict[str, tuple[Path, set[str]]] = {}
+    cache: dict[str, tuple[Path, list[str]]] = {}
 
-    def record(name: str) -> tuple[Path, set[str]]:
+    def record(name: str) -> tuple[Path, list[str]]:
         if name not in cache:
             cache[name] = _record(registry, name)
         return cache[name]
@@ -73,9 +73,11 @@ def find_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path,
     for member in dataset_members(train_set):
         for test in test_sets:
             (root_a, hashes_a), (root_b, hashes_b) = record(member), record(test)
+            train_hashes = set(hashes_a)
             row = {"train_set": train_set, "member": member, "test_set": test,
                    "shared_root": _nested(root_a, root_b),
-                   "shared_sources": len(hashes_a & hashes_b),
+                   # test clips whose content is a training clip's
+                   "shared_sources": len([h for h in hashes_b if h in train_hashes]),
                    "declared": frozenset((member, test)) in pairs}
             reasons = [f"roots {root_a} and {root_b} are the same folder or nested"
                        if row["shared_root"] else "",
