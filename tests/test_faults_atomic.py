@@ -122,6 +122,8 @@ def test_torch_files_are_byte_identical_whatever_the_temporary_name(tmp_path):
     import torch
 
     state = {"weights": torch.arange(6.0).reshape(2, 3), "classes": ["anger", "fear"]}
+    torch.save(state, tmp_path / "plain.pt")          # what a save to the temporary name does
+    assert b"plain/data.pkl" in (tmp_path / "plain.pt").read_bytes()
     atomic.write_torch(tmp_path / "a" / "model.pt", state)
     atomic.write_torch(tmp_path / "b" / "model.pt", state)
     data = (tmp_path / "a" / "model.pt").read_bytes()

@@ -67,17 +67,13 @@ def write_npy(path: str | os.PathLike, array: Any) -> None:
 
 
 def write_torch(path: str | os.PathLike, obj: Any) -> None:
-    """``torch.save`` atomically and byte-reproducibly: saving to a file names the zip's root
-    folder after that file (here the random ``.tmp-*`` name), so the same object would give
-    different bytes on every save; saved to memory the root is always ``archive/``."""
-    import io
-
+    """``torch.save`` atomically and byte-reproducibly: given a file *name*, torch.save names
+    the zip's root folder after it (here the random ``.tmp-*`` name), so the same object would
+    give different bytes on every save; given an open file, the root is always ``archive/``."""
     import torch
 
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buffer.getvalue())
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save(obj, fh)
 
 
 def _jsonable(obj: Any) -> Any:
