@@ -7,7 +7,8 @@ release layout of the ``OriginalImg`` (and the identically laid out ``Cropped``)
 - Spectrum folder: ``VL`` (visible light) or ``NI`` (near infrared): option ``spectrum``.
 - Illumination folder: ``Strong``, ``Weak`` or ``Dark``: option ``illumination``.
   One (spectrum, illumination) pair is registered per dataset entry; declare two entries with
-  the same root to use two.
+  the same root to use two. They record the same 80 people: tests between them are kind
+  ``overlap`` (same root; on two roots, declare ``same_subjects_as``), never cross-dataset.
 - Image folder: ``OriginalImg`` (default) or ``Cropped``: option ``variant``.
 - Subject folders ``P001`` .. ``P080`` (the manifest's ``subject``; some releases name the
   first ten ``PN001``..: any folder name is used as given). Other files are ignored.
