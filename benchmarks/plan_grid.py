@@ -65,6 +65,8 @@ def grid_arithmetic(cfg: dict) -> dict[str, int]:
         "train_gan": sets * folds if synthetic else 0,
         "generate_clips": sets * folds if synthetic else 0,
         "train_model": runs,
+        "check_overlap": sets,
+        "overlap_table": 1,
         "evaluate_cross": runs,
         "gather_results": 1,
         "plot_figures": 1,
