@@ -118,5 +118,6 @@ def test_ravdess_and_generic_quirks(tmp_path):
     root, _ = quirks.generic(tmp_path)
     m, rej, record = register_tree(tmp_path / "g", "generic", root)
     assert m.loc["Angry/s01-clip", "frames"] == 3 and (m.loc["Angry/s01-clip", "fps"] == 30)
+    assert record["fps"] is None                              # no release rate: default used
     assert record["rejected_by_reason"] == {"clip folder holds no image frames": 1,
                                             "empty or missing image file": 1}

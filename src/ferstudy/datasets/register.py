@@ -161,7 +161,8 @@ def register(name: str, entry: dict[str, Any], out_csv: str | Path, rejected_csv
     atomic.write_csv(rejected_csv, rejected)
     atomic.write_json(record_json, {
         "dataset": name, "adapter": entry.get("adapter", name), "root": str(root),
-        "options": adapter.options, "fps": adapter.fps or DEFAULT_FPS,
+        # rate of frame folders (null: none known, DEFAULT_FPS used); videos carry their own
+        "options": adapter.options, "fps": adapter.fps,
         "clips": len(manifest), "labelled": labelled, "unlabelled": len(manifest) - labelled,
         "subjects": int(manifest["subject"].nunique()), "rejected": len(rejected),
         "rejected_by_reason": dict(Counter(map(reason_key, rejected["reason"]))),
