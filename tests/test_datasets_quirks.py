@@ -43,6 +43,8 @@ def test_quirk_tree_counts(tmp_path, name, caplog):
                and "rejected" in r.getMessage()]
     assert len(summary) == 1 and summary[0].count(" ") > 5
     assert sum(record["rejected_by_reason"].values()) == expected["rejected"]
+    # frame folders without a known rate: said, with the key that sets it
+    assert ("set datasets.generic.fps" in caplog.text) == (name == "generic")
     # clutter never becomes a clip, a frame or a rejection
     for text in (*manifest["source"], *rejected["path"]):
         assert not any(s in text for s in (".DS_Store", "Thumbs.db", "__MACOSX", "/._"))
