@@ -74,6 +74,12 @@ def test_vl_ni_on_two_roots_needs_the_declaration_either_way_round(registry):
     assert list(merged["member"]) == ["mug", "vl_alone"] and overlapping(merged) == ["ni_alone"]
 
 
+def test_merged_set_of_overlapping_members_is_warned_about(tmp_path, registry, caplog):
+    with caplog.at_level("WARNING"):
+        write_overlap("merged-oulu_vl+oulu_ni", ["mug"], registry, {}, tmp_path / "o.csv")
+    assert "merged-oulu_vl+oulu_ni: members oulu_ni and oulu_vl share people" in caplog.text
+
+
 def test_overlap_tests_are_kind_overlap_and_stay_out_of_statistics(tmp_path, registry):
     out = tmp_path / "results" / "overlap" / "oulu_vl.csv"
     write_overlap("oulu_vl", ["oulu_ni", "mug"], registry, {}, out)

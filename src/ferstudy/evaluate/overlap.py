@@ -114,6 +114,15 @@ def write_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path
             "%s (member %s) and %s share people (%s): tests on %s are kind 'overlap', left out "
             "of cross-dataset statistics", row.train_set, row.member, row.test_set, row.reason,
             row.test_set)
+    members = dataset_members(train_set)
+    for i, member in enumerate(members[1:], 1):
+        inner = find_overlap(member, members[:i], registry, declared)
+        for row in inner[inner["overlap"]].itertuples():
+            # subjects of merged members are kept apart (a:/b: prefixes), so the same person
+            # can sit in the training and the test fold of the merged set
+            logging.getLogger("ferstudy.evaluate").warning(
+                "%s: members %s and %s share people (%s); its in-dataset folds do not keep "
+                "them apart", train_set, row.member, row.test_set, row.reason)
     write_csv(out_csv, table)
     return table
 
