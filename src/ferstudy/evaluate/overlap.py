@@ -22,6 +22,7 @@ overlap, reason``.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import pandas as pd
 
 from ferstudy.config import dataset_members
 
+log = logging.getLogger("ferstudy.evaluate")
 COLUMNS = ("train_set", "member", "test_set", "shared_root", "shared_sources", "declared",
            "overlap", "reason")
 NOT_CROSS_KINDS = ("seen", "overlap")   # foreign test rows that are no unseen-people test
@@ -104,13 +106,11 @@ def read_overlap(path: str | Path) -> pd.DataFrame:
 
 def write_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path,
                   declared: Mapping[str, Sequence[str]], out_csv: str | Path) -> pd.DataFrame:
-    import logging
-
     from ferstudy.atomic import write_csv
 
     table = find_overlap(train_set, test_sets, registry, declared)
     for row in table[table["overlap"]].itertuples():
-        logging.getLogger("ferstudy.evaluate").warning(
+        log.warning(
             "%s (member %s) and %s share people (%s): tests on %s are kind 'overlap', left out "
             "of cross-dataset statistics", row.train_set, row.member, row.test_set, row.reason,
             row.test_set)
@@ -120,7 +120,7 @@ def write_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path
         for row in inner[inner["overlap"]].itertuples():
             # subjects of merged members are kept apart (a:/b: prefixes), so the same person
             # can sit in the training and the test fold of the merged set
-            logging.getLogger("ferstudy.evaluate").warning(
+            log.warning(
                 "%s: members %s and %s share people (%s); its in-dataset folds do not keep "
                 "them apart", train_set, row.member, row.test_set, row.reason)
     write_csv(out_csv, table)

@@ -57,14 +57,16 @@ def overlap_inputs(dataset: str, study: Mapping[str, Any], results: str) -> dict
 def declared_overlap(dataset: str, study: Mapping[str, Any],
                      datasets: Mapping[str, Any]) -> dict[str, list[str]]:
     """The declared ``same_subjects_as`` pairs (either way round) between the members of
-    ``dataset`` and its foreign test sets, as member -> test sets: check_overlap's params, so
-    a declaration reruns the checks (and evaluations) it concerns, and only those."""
-    tests = foreign_sets(dataset, study)
+    ``dataset`` and its foreign test sets (or its other members), as member -> datasets:
+    check_overlap's params, so a declaration reruns the checks (and evaluations) it concerns,
+    and only those."""
+    members = dataset_members(dataset)
     declared = {}
-    for member in dataset_members(dataset):
+    for member in members:
+        others = [m for m in members if m != member] + foreign_sets(dataset, study)
         mine = set(datasets[member].get("same_subjects_as") or [])
-        declared[member] = [t for t in tests if t in mine
-                            or member in (datasets[t].get("same_subjects_as") or [])]
+        declared[member] = [o for o in others if o in mine
+                            or member in (datasets[o].get("same_subjects_as") or [])]
     return declared
 
 
