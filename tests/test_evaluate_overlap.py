@@ -137,3 +137,26 @@ def test_same_subjects_as_must_name_another_declared_dataset():
     base["datasets"]["vl"]["same_subjects_as"] = ["vl"]
     with pytest.raises(fcfg.ConfigError, match="is the dataset itself"):
         fcfg.validate(base)
+
+
+def test_evaluate_command_runs_the_same_check(tmp_path, registry, monkeypatch):
+    """`ferstudy evaluate` (outside Snakemake) writes the training set's overlap table and
+    hands it to the evaluation, as the workflow does."""
+    import yaml
+
+    from ferstudy import cli
+    from ferstudy.evaluate import cross
+
+    config = {"results": str(tmp_path / "results"),
+              "datasets": {n: {"root": "/unused", "adapter": "oulu" if "oulu" in n else "mug"}
+                           for n in ("oulu_vl", "oulu_ni", "mug")},
+              "study": {"datasets": ["oulu_vl", "oulu_ni", "mug"], "archs": ["vgg3d"]}}
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(config))
+    seen = {}
+    monkeypatch.setattr(cross, "write_cross", lambda run, stores, out, **kw: seen.update(
+        stores=stores, **kw) or pd.DataFrame({"run": []}))
+    run = "results/runs/oulu_vl/vgg3d/supervised/ri/none/full/seed0/fold0"
+    assert cli.main(["evaluate", "--config", str(tmp_path / "study.yaml"), "--run", run]) == 0
+    table = read_overlap(seen["overlap_csv"])
+    assert seen["overlap_csv"] == overlap_csv("oulu_vl", str(tmp_path / "results"))
+    assert overlapping(table) == ["oulu_ni"] and list(seen["stores"]) == ["oulu_ni", "mug"]
