@@ -29,7 +29,7 @@ resources: setup
 	  echo "WARNING: could not fetch face models/media; tests that need them will be skipped"
 
 demo: setup
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) --rerun-incomplete
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --report results/report.html
 
 test: resources lint

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 
+import pandas as pd
 import pytest
 
 import dataset_trees as trees
@@ -30,12 +31,21 @@ def test_root_is_a_file(tmp_path):
         run(tmp_path, "oulu", tmp_path / "file")
 
 
-def test_strict_turns_rejections_into_an_error_and_writes_nothing(tmp_path):
-    root = trees.ckplus(tmp_path)
-    with pytest.raises(DatasetError, match=r"1 file\(s\) rejected and 'register.strict' is true; "
-                                           r"first: .*S003/001"):
-        run(tmp_path, "ckplus", root, strict=True)
-    assert not (tmp_path / "results" / "registry" / "ckplus.csv").exists()
+def test_strict_lists_every_rejection_writes_the_table_and_no_manifest(tmp_path):
+    root = trees.mug(tmp_path)               # three rejections of three different kinds
+    with pytest.raises(DatasetError, match=r"3 file\(s\) rejected and 'register.strict' is true "
+                                           r"\(1 not a decodable image, 1 take folder holds no "
+                                           r"image frames, 1 unknown expression folder 'smirk'") as err:
+        run(tmp_path, "mug", root, strict=True)
+    listed = [line for line in str(err.value).splitlines() if line.startswith("  ")]
+    assert len(listed) == 3
+    assert any("002/anger/take001" in line for line in listed)
+    assert any("004/anger/take000" in line for line in listed)
+    assert any("003/smirk" in line for line in listed)
+    out = tmp_path / "results" / "registry"
+    rejected = pd.read_csv(out / "mug.rejected.csv")
+    assert len(rejected) == 3 and list(rejected.columns) == ["path", "reason"]
+    assert not (out / "mug.csv").exists() and not (out / "mug.json").exists()
 
 
 def test_register_never_writes_inside_the_root(tmp_path):

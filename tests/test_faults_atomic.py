@@ -5,6 +5,7 @@ generator for a complete one."""
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 import os
 import signal
 import subprocess
@@ -113,3 +114,22 @@ def test_atomic_outputs_get_the_umask_mode_not_mkstemps_0600(tmp_path):
         assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(old)
+
+
+def test_torch_files_are_byte_identical_whatever_the_temporary_name(tmp_path):
+    """torch.save names the zip's root folder after the file it writes; through a random
+    temporary sibling that name would differ on every save (model.pt, checkpoint.pt and
+    generator.pt must be byte-identical across reruns)."""
+    import torch
+
+    state = {"weights": torch.arange(6.0).reshape(2, 3), "classes": ["anger", "fear"]}
+    torch.save(state, tmp_path / "plain.pt")          # what a save to the temporary name does
+    assert b"plain/data.pkl" in (tmp_path / "plain.pt").read_bytes()
+    atomic.write_stream(tmp_path / "a" / "model.pt", partial(torch.save, state))
+    atomic.write_stream(tmp_path / "b" / "model.pt", partial(torch.save, state))
+    data = (tmp_path / "a" / "model.pt").read_bytes()
+    assert data == (tmp_path / "b" / "model.pt").read_bytes()
+    assert b".tmp-" not in data and b"archive/data.pkl" in data
+    loaded = torch.load(tmp_path / "a" / "model.pt", weights_only=False)
+    assert torch.equal(loaded["weights"], state["weights"])
+    assert not [p for p in (tmp_path / "a").iterdir() if p.name.startswith(".tmp-")]

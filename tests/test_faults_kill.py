@@ -37,9 +37,14 @@ PACED = textwrap.dedent("""
             target, args[pos] = args[pos], buf
             real(*args, **kwargs)
             data = buf.getvalue()
-            with open(target, "wb") as fh:
-                fh.write(data[: len(data) // 2])
-                fh.flush()
+            if hasattr(target, "write"):          # an open file (atomic.write_stream)
+                target.write(data[: len(data) // 2])
+                target.flush()
+                target = target.name
+            else:
+                with open(target, "wb") as fh:
+                    fh.write(data[: len(data) // 2])
+                    fh.flush()
             print("half", target, flush=True)
             sys.stdin.readline()
         setattr(module, attr, paced)

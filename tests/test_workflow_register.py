@@ -43,6 +43,7 @@ def test_register_rule_on_fixture_ckplus(tmp_path):
     rejected = (work / "results" / "registry" / "ckplus.rejected.csv").read_text()
     assert "S003_001_00000001.png: empty" in rejected
     log = (work / "results" / "logs" / "register" / "ckplus.log").read_text()
-    assert "dataset ckplus: 7 clips (6 labelled, 4 subjects), 1 rejected" in log
+    assert ("dataset ckplus: 7 clips (6 labelled, 1 unlabelled, 4 subjects); 1 rejected: "
+            "1 empty or missing image file") in log
     assert trees.snapshot(root) == before
 

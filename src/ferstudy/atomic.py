@@ -9,9 +9,9 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 
 @contextlib.contextmanager
@@ -64,6 +64,17 @@ def write_npy(path: str | os.PathLike, array: Any) -> None:
 
     with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, array)
+
+
+def write_stream(path: str | os.PathLike, write: Callable[[BinaryIO], Any]) -> None:
+    """``write(fh)`` into an open file, atomically. For ``torch.save`` use
+    ``write_stream(path, functools.partial(torch.save, obj))``: given a file *name*, torch.save
+    names the zip's root folder after it (here the random ``.tmp-*`` name), so the same object
+    would give different bytes on every save; given an open file, the root is always
+    ``archive/``, and reruns are byte-identical. (torch is not imported here: scripts of the
+    torch-free job envs use this module.)"""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        write(fh)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -196,6 +196,13 @@ def _check_cross_references(config: dict[str, Any]) -> None:
                 f"{', '.join(map(repr, unknown))} for adapter {adapter!r}; "
                 f"allowed: {', '.join(sorted(adapter_cls.OPTIONS)) or '(none)'}"
             )
+        for other in entry.get("same_subjects_as") or []:
+            if other == name or other not in declared:
+                raise ConfigError(
+                    f"config key 'datasets.{name}.same_subjects_as': {other!r} is "
+                    f"{'the dataset itself' if other == name else 'not declared under datasets'}"
+                    f"; give other declared datasets: {', '.join(n for n in declared if n != name)}"
+                )
     for i, name in enumerate(config.get("study", {}).get("datasets", [])):
         for member in dataset_members(name):
             if member not in declared:

@@ -21,7 +21,8 @@ import pandas as pd
 from ferstudy.config import dataset_members
 
 # Rules that Snakemake runs on the submit host (``localrules`` / ``localrule: True``).
-LOCAL_RULES = frozenset({"get_face_models", "fetch_media", "download_ravdess", "figures"})
+LOCAL_RULES = frozenset({"get_face_models", "fetch_media", "download_ravdess", "figures",
+                         "check_overlap", "overlap_table"})
 # Used only when no gpu_check.json exists: full-size training clips/s of a mid-range GPU
 # for a mid-size net (order of magnitude; say so wherever it is used).
 ASSUMED = {"train_clips_s": 150.0, "infer_clips_s": 600.0, "gan_ms_per_iteration": 150.0}
@@ -56,6 +57,8 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
         "train_gan": sets * folds if synthetic else 0,
         "generate_clips": sets * folds if synthetic else 0,
         "train_model": runs,
+        "check_overlap": sets,
+        "overlap_table": 1,
         "evaluate_cross": runs,
         "gather_results": 1,
         "plot_figures": 1,

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ferstudy.datasets.base import IMAGE_EXTS
+from ferstudy.datasets.base import list_images
 
-DEFAULT_FPS = 30.0  # frame folders carry no rate; CK+/Oulu/MUG were captured at ~25-30 fps
+# Frame folders carry no rate: an adapter's FPS (the release's) or `datasets.<name>.fps` gives
+# it; this is the last resort, for collections that state neither.
+DEFAULT_FPS = 30.0
 
 
 class MediaError(RuntimeError):
@@ -27,7 +29,7 @@ def _cv2():
 
 
 def frame_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+    return list_images(folder)   # the adapters' frame list: the same files, the same order
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -75,16 +77,17 @@ def iter_frames(source: str | Path, kind: str) -> Iterator[np.ndarray]:
         raise ValueError(f"unknown clip kind {kind!r}")
 
 
-def probe(source: str | Path, kind: str) -> tuple[int, float]:
-    """(frame count, fps) after checking that every frame decodes."""
+def probe(source: str | Path, kind: str, fps: float | None = None) -> tuple[int, float]:
+    """(frame count, fps) after checking that every frame decodes. ``fps``: the rate of a
+    frame folder (and of a video whose container states none); default ``DEFAULT_FPS``."""
     source = Path(source)
-    fps = DEFAULT_FPS
+    fps = float(fps or DEFAULT_FPS)
     if kind == "video":
         cv2 = _cv2()
         cap = cv2.VideoCapture(str(source))
         rate = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
         cap.release()
-        fps = float(rate) if rate and rate > 0 else DEFAULT_FPS
+        fps = float(rate) if rate and rate > 0 else fps
     count = sum(1 for _ in iter_frames(source, kind))
     return count, (0.0 if kind == "image" else fps)
 

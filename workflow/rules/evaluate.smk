@@ -12,6 +12,7 @@ rule evaluate_cross:
             lambda wc: eval_plan.evaluate_inputs(
                 {f: getattr(rules.train_model.output, f).format(**wc) for f in eval_plan.RUN_FILES},
                 eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
+                eval_plan.overlap_csv(wc.dataset, RESULTS),
             )
         ),
     output:
@@ -36,6 +37,47 @@ rule evaluate_cross:
         min_shared=config["evaluate"]["min_shared_classes"],
     script:
         "../scripts/evaluate_cross.py"
+
+
+rule check_overlap:
+    # people shared between a training set and its foreign test sets (same or nested roots,
+    # same clip hashes, declared same_subjects_as): such tests become kind "overlap"
+    input:
+        unpack(lambda wc: eval_plan.overlap_inputs(wc.dataset, STUDY, RESULTS)),
+    output:
+        overlap=eval_plan.overlap_csv("{dataset}", RESULTS),
+    log:
+        f"{RESULTS}/logs/check_overlap/{{dataset}}.log",
+    wildcard_constraints:
+        dataset=eval_plan.alternation(STUDY["datasets"]),
+    localrule: True
+    conda:
+        ENVS["learning"]
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        test_sets=lambda wc: eval_plan.foreign_sets(wc.dataset, STUDY),
+        declared=lambda wc: eval_plan.declared_overlap(wc.dataset, STUDY, config["datasets"]),
+    script:
+        "../scripts/check_overlap.py"
+
+
+rule overlap_table:
+    input:
+        expand(eval_plan.overlap_csv("{dataset}", RESULTS), dataset=STUDY["datasets"]),
+    output:
+        # not a report() item: `snakemake figures` (tables from finished runs only) cannot
+        # rebuild it, and --report needs every report item of the DAG
+        table=f"{RESULTS}/tables/overlap.csv",
+    log:
+        f"{RESULTS}/logs/overlap_table/overlap_table.log",
+    localrule: True
+    conda:
+        ENVS["learning"]
+    script:
+        "../scripts/overlap_table.py"
 
 
 rule gather_results:
@@ -65,3 +107,4 @@ rule gather_results:
 
 
 FINAL_OUTPUTS.append(lambda: list(rules.gather_results.output))
+FINAL_OUTPUTS.append(lambda: list(rules.overlap_table.output))

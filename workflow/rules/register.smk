@@ -1,4 +1,5 @@
-# Registration: one manifest (+ folds) and one rejection table per dataset.
+# Registration: one manifest (+ folds), one rejection table and one record per dataset.
+from ferstudy.datasets.register import registration_entry
 
 
 rule register_dataset:
@@ -7,12 +8,15 @@ rule register_dataset:
     output:
         manifest=f"{RESULTS}/registry/{{dataset}}.csv",
         rejected=f"{RESULTS}/registry/{{dataset}}.rejected.csv",
+        # root, adapter, options, fps, same_subjects_as, counts: read by check_overlap
+        record=f"{RESULTS}/registry/{{dataset}}.json",
     log:
         f"{RESULTS}/logs/register/{{dataset}}.log",
     conda:
         ENVS["faces"]
     params:
-        entry=lambda wc: config["datasets"][wc.dataset],
+        # same_subjects_as shapes only check_overlap: declaring it re-registers nothing
+        entry=lambda wc: registration_entry(config["datasets"][wc.dataset]),
         folds=config["register"]["folds"],
         seed=config["register"]["fold_seed"],
         strict=config["register"]["strict"],

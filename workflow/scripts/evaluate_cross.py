@@ -9,4 +9,5 @@ with logged(snakemake.log[0]):
         device=snakemake.params.device,
         batch_clips=snakemake.params.batch_clips,
         min_shared=snakemake.params.min_shared,
+        overlap_csv=snakemake.input.get("overlap"),
     )

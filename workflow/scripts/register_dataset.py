@@ -10,4 +10,5 @@ with logged(snakemake.log[0]):
         folds=snakemake.params.folds,
         seed=snakemake.params.seed,
         strict=snakemake.params.strict,
+        record_json=snakemake.output.record,
     )

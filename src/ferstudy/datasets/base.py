@@ -48,11 +48,16 @@ class DatasetAdapter:
     # "onset_apex" (ends at the apex: CK+, Oulu), "onset_apex_offset" (MMI, MUG), "static".
     TEMPORAL: ClassVar[str] = "onset_apex_offset"
     LAYOUT: ClassVar[str] = ""               # what the root must look like, for error messages
+    # Frame rate of the release's frame-folder clips (frames carry none; a video's own rate is
+    # read from its container). None: unknown, the entry's `fps` or media.DEFAULT_FPS is used.
+    FPS: ClassVar[float | None] = None
 
-    def __init__(self, name: str, root: str | Path, options: dict[str, Any] | None = None):
+    def __init__(self, name: str, root: str | Path, options: dict[str, Any] | None = None,
+                 fps: float | None = None):
         self.name = name
         self.root = Path(root)
         self.options = {**self.OPTIONS, **(options or {})}
+        self.fps = fps or self.FPS   # config `datasets.<name>.fps` wins over the release value
 
     def check_root(self) -> None:
         if not self.root.exists():
@@ -99,8 +104,18 @@ class DatasetAdapter:
         raise NotImplementedError
 
 
+# Files that archive tools and file browsers leave in released trees: never clips or frames.
+# ("._name.jpg" AppleDouble files from macOS zips even carry an image extension.)
+CLUTTER = {"thumbs.db", "desktop.ini", "__macosx", "ehthumbs.db"}
+
+
+def is_clutter(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.lower() in CLUTTER
+
+
 def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not is_clutter(p))
 
 
 def natural_key(text: str) -> list[Any]:

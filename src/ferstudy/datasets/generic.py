@@ -9,7 +9,9 @@
   surprised, contemptuous``, case-insensitive); option ``label_map`` maps any other folder
   name to a canonical name (``{Joy: happiness}``) or to ``""`` (unlabelled clips). A folder
   that maps to nothing is rejected as a whole with the fix in the reason. Files directly
-  under the root and hidden entries (``.*``) are ignored.
+  under the root, hidden entries (``.*``, e.g. ``.DS_Store``, macOS ``._*`` files) and
+  ``Thumbs.db``/``desktop.ini``/``__MACOSX`` are ignored.
+- Frame folders carry no rate: ``fps`` is ``datasets.<name>.fps`` (default 30, with a warning).
 - Subject: option ``subject_regex`` is searched in the clip name (file stem or folder name);
   the named group ``subject`` is used, else group 1, else the whole match. Default
   ``^([^_\\-\\s.]+)``: the text before the first ``_``, ``-``, space or dot
@@ -26,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ferstudy.datasets.base import (DATASETS, IMAGE_EXTS, VIDEO_EXTS, ClipRecord, DatasetAdapter,
-                                    DatasetError, Rejection, list_images, natural_key)
+                                    DatasetError, Rejection, is_clutter, list_images, natural_key)
 from ferstudy.labels import CANONICAL
 
 SYNONYMS = {"angry": "anger", "disgusted": "disgust", "fearful": "fear", "afraid": "fear",
@@ -68,7 +70,7 @@ class GenericFolders(DatasetAdapter):
         return match.group(1) if pattern.groups else match.group(0)
 
     def scan(self) -> Iterator[ClipRecord | Rejection]:
-        folders = sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        folders = sorted(p for p in self.root.iterdir() if p.is_dir() and not is_clutter(p))
         if not folders:
             raise self.layout_error("one folder per label (e.g. happiness/)")
         for folder in folders:
@@ -77,7 +79,7 @@ class GenericFolders(DatasetAdapter):
                 yield Rejection(str(folder), f"label folder {folder.name!r} is no canonical label or "
                                 f"known synonym; map it with datasets.{self.name}.options.label_map")
                 continue
-            entries = sorted((p for p in folder.iterdir() if not p.name.startswith(".")),
+            entries = sorted((p for p in folder.iterdir() if not is_clutter(p)),
                              key=lambda p: natural_key(p.name))
             for entry in entries:
                 yield self._clip(folder.name, label, entry)

@@ -25,6 +25,10 @@ mmifacedb.eu), the *Sessions* download as delivered by the web site (the zip
   does not parse, or an Emotion value that is not an integer, rejects the session.
 - ``clip_id = <session folder name>``; ``kind = "video"``; clips run neutral -> apex ->
   neutral (TEMPORAL ``onset_apex_offset``). MMI has no neutral or contempt class.
+- A metadata file ``<other>.xml`` carrying an Emotion tag beside a video of another name (the
+  video renamed) is listed in ``{dataset}.rejected.csv`` as "label file without frames";
+  ``*_aucs.xml`` (action units) and files without an Emotion tag are ignored. A UTF-8 BOM
+  before ``<?xml`` is read as the release writes it.
 - Still-image sessions (``*.jpg``/``*.png`` instead of a video, MMI part I): skipped unless
   option ``stills: true``, which registers each image as a one-frame clip (``kind = "image"``).
 """
@@ -37,7 +41,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ferstudy.datasets.base import (DATASETS, VIDEO_EXTS, ClipRecord, DatasetAdapter, Rejection,
-                                    list_images, natural_key)
+                                    is_clutter, list_images, natural_key)
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +100,15 @@ class MMI(DatasetAdapter):
 
     def scan(self) -> Iterator[ClipRecord | Rejection]:
         base = self.sessions_root()
-        sessions = sorted((p for p in base.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
+        sessions = sorted((p for p in base.iterdir() if p.is_dir() and not is_clutter(p)), key=lambda p: natural_key(p.name))
         marked = [s for s in sessions if (s / "session.xml").is_file()
                   or any(f.suffix.lower() in VIDEO_EXTS for f in s.iterdir())]
         if not marked:
             raise self.layout_error("session folders holding a video and session.xml (e.g. Sessions/1766/)")
         stills = 0
         for session in sessions:
-            videos = sorted(f for f in session.iterdir() if f.is_file() and f.suffix.lower() in VIDEO_EXTS)
+            videos = sorted(f for f in session.iterdir() if f.is_file() and f.suffix.lower() in VIDEO_EXTS
+                            and not is_clutter(f))
             if not videos:
                 images = list_images(session)
                 if images and not self.options["stills"]:
@@ -119,6 +124,7 @@ class MMI(DatasetAdapter):
                                 + ", ".join(v.name for v in videos))
                 continue
             yield self._record(session, videos[0], "video")
+            yield from self._unmatched_labels(session, videos[0])
         if stills:
             log.info("dataset %s: skipped %d still-image session(s) (option stills: false)",
                      self.name, stills)
@@ -137,6 +143,22 @@ class MMI(DatasetAdapter):
                 return Rejection(str(session / f"{media.stem}.xml"),
                                  f"Emotion metatag value {raw[:20]!r} is not an integer code 1..6")
         return ClipRecord(clip_id or session.name, subject, label, raw or "", str(media), kind)
+
+    def _unmatched_labels(self, session: Path, video: Path) -> Iterator[Rejection]:
+        """Per-video metadata files carrying an Emotion tag whose video is not the session's
+        (a renamed video leaves its label behind): listed, never dropped silently."""
+        known = {"session", video.stem.lower()}
+        for xml in sorted(f for f in session.iterdir() if f.suffix.lower() == ".xml"):
+            stem = xml.stem.lower()
+            if stem in known or stem.endswith("_aucs"):
+                continue
+            try:
+                code = read_emotion(xml)
+            except MetadataError:
+                code = None
+            if code is not None:
+                yield Rejection(str(xml), f"label file without frames: {xml.name} holds Emotion "
+                                f"{code!r} but session {session.name}'s video is {video.name}")
 
     def _stills(self, session: Path, images: list[Path]) -> Iterator[ClipRecord | Rejection]:
         for img in images:

@@ -14,7 +14,7 @@ unpacked side by side under ``subjects3/``)::
   sadness, surprise``. Any other folder under a subject (e.g. a mixed expression) is listed in
   ``{dataset}.rejected.csv`` as an unknown expression folder, never guessed.
 - Take folders: ``take000``, ``take001``, ... each holding the frames ``img_NNNN.jpg`` (JPEG,
-  896x896 in the release, 19 fps; frame order = natural sort of the file names). A take folder
+  896x896 in the release, captured at 19 fps (``FPS``; Aifanti et al. 2010); frame order = natural sort of the file names). A take folder
   without images is rejected.
 - Each take is one clip: ``clip_id = <subject>_<expression>_<take>`` (e.g. ``001_anger_take000``),
   ``kind = "frames"``, ``label_raw`` = the expression folder name.
@@ -32,7 +32,8 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from ferstudy.datasets.base import DATASETS, ClipRecord, DatasetAdapter, Rejection, list_images, natural_key
+from ferstudy.datasets.base import (DATASETS, ClipRecord, DatasetAdapter, Rejection, is_clutter,
+                                    list_images, natural_key)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ LABELS = {"anger": "anger", "disgust": "disgust", "fear": "fear", "happiness": "
 class MUG(DatasetAdapter):
     OPTIONS = {"include_neutral": True}
     CLASSES = ("neutral", "anger", "disgust", "fear", "happiness", "sadness", "surprise")
+    FPS = 19.0
     TEMPORAL = "onset_apex_offset"
     LAYOUT = "[subjects3/]<NNN subject>/<anger|disgust|fear|happiness|neutral|sadness|surprise>/take<NNN>/img_<NNNN>.jpg"
 
@@ -62,7 +64,7 @@ class MUG(DatasetAdapter):
         if skipped:
             log.info("dataset %s: skipped non-subject folder(s) %s", self.name, ", ".join(skipped))
         for subject_dir in subjects:
-            for expr_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir()):
+            for expr_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir() and not is_clutter(p)):
                 label = LABELS.get(expr_dir.name.lower())
                 if label is None:
                     yield Rejection(str(expr_dir), f"unknown expression folder {expr_dir.name!r}; "
@@ -73,7 +75,7 @@ class MUG(DatasetAdapter):
                 yield from self._takes(subject_dir.name, expr_dir, label)
 
     def _takes(self, subject: str, expr_dir: Path, label: str) -> Iterator[ClipRecord | Rejection]:
-        takes = sorted((p for p in expr_dir.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
+        takes = sorted((p for p in expr_dir.iterdir() if p.is_dir() and not is_clutter(p)), key=lambda p: natural_key(p.name))
         if not takes and list_images(expr_dir):
             # Some re-distributions drop the take level: the frames sit in the expression folder.
             takes = [expr_dir]

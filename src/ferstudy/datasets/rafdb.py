@@ -7,10 +7,13 @@ subset as released (``basic/`` folder of the distribution)::
 
 - ``list_patition_label.txt`` (sic, the release's spelling): lines such as
   ``train_00001.jpg 5`` or ``test_0001.jpg 1``; blank lines are ignored, a line that is not
-  ``<name> <integer>`` is rejected with its line number.
+  ``<name> <integer>`` is rejected with its line number; a UTF-8 BOM and CRLF line ends are
+  read as the release writes them.
 - With ``aligned: true`` image ``train_00001.jpg`` is read from
   ``Image/aligned/train_00001_aligned.jpg``; with ``aligned: false`` from
-  ``Image/original/train_00001.jpg``. A listed image that is missing is rejected.
+  ``Image/original/train_00001.jpg``. A listed image that is missing is rejected as "label
+  file without frames" (path ``list_patition_label.txt:<line>``); images that no line lists
+  are not registered (no label, no identity).
 - Option ``partition``: ``all`` (default), ``train`` or ``test`` (the name prefix).
 - Each image is a one-frame clip (``kind = "image"``, TEMPORAL ``static``); RAF-DB carries no
   identity labels, so each image is its own subject (``subject = clip_id = <name stem>``).
@@ -52,7 +55,7 @@ class RAFDB(DatasetAdapter):
         if not folder.is_dir():
             raise self.layout_error(f"{folder.relative_to(self.root)}/ (option aligned: "
                                     f"{self.options['aligned']})")
-        text = labels.read_bytes().decode("utf-8", errors="replace")
+        text = labels.read_bytes().decode("utf-8-sig", errors="replace")
         for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
@@ -67,7 +70,8 @@ class RAFDB(DatasetAdapter):
                 continue
             path = self.image_path(name)
             if not path.is_file():
-                yield Rejection(str(path), f"image listed in {LABEL_FILE} (line {lineno}) is missing")
+                yield Rejection(f"{labels}:{lineno}", f"label file without frames: line {lineno} "
+                                f"lists {name}, but {path.relative_to(self.root)} is missing")
                 continue
             stem = Path(name).stem
             yield ClipRecord(stem, stem, CODES[code], str(code), str(path), "image")

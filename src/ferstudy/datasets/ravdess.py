@@ -11,6 +11,7 @@ PLoS ONE 2018; Zenodo record 1188976), the video archives ``Video_Speech_Actor_X
   emotion 01 neutral, 02 calm, 03 happy, 04 sad, 05 angry, 06 fearful, 07 disgust,
   08 surprised; intensity 01 normal, 02 strong; statement 01/02; repetition 01/02;
   actor 01..24 (odd male, even female).
+- Hidden files and ``__MACOSX/`` folders (macOS zip clutter: ``._02-01-...mp4``) are skipped.
 - Only video-only files (modality 02) are registered unless option ``audio_video: true``
   also registers the 01 files (same picture, with sound). Audio-only files and files whose
   name does not follow the code are ignored (counted in the log); a name with a known shape
@@ -31,7 +32,7 @@ import logging
 import re
 from collections.abc import Iterator
 
-from ferstudy.datasets.base import DATASETS, ClipRecord, DatasetAdapter, Rejection
+from ferstudy.datasets.base import DATASETS, ClipRecord, DatasetAdapter, Rejection, is_clutter
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class RAVDESS(DatasetAdapter):
         channels = self.subset("channels", tuple(CHANNELS.values()))
         intensities = self.subset("intensities", tuple(INTENSITIES.values()))
         modalities = {2, 1} if self.options["audio_video"] else {2}
-        files = sorted(p for p in self.root.rglob("*") if p.is_file() and p.suffix.lower() == ".mp4")
+        # macOS zips add __MACOSX/Actor_01/._02-01-...mp4: RAVDESS-named, but no video
+        files = sorted(p for p in self.root.rglob("*") if p.is_file() and p.suffix.lower() == ".mp4"
+                       and not any(map(is_clutter, p.relative_to(self.root).parents)) and not is_clutter(p))
         coded = [(p, NAME_RE.match(p.stem)) for p in files]
         if not any(m for _, m in coded):
             raise self.layout_error("*.mp4 files named MM-CC-EE-II-SS-RR-AA (e.g. Actor_01/02-01-06-01-02-01-01.mp4)")

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     from ferstudy.command_config import load_config
     from ferstudy.evaluate.cross import write_cross
-    from ferstudy.evaluate.plan import eval_stores
+    from ferstudy.evaluate.overlap import write_overlap
+    from ferstudy.evaluate.plan import declared_overlap, eval_stores, foreign_sets, overlap_csv
     from ferstudy.evaluate.runs import RunKey
     from ferstudy.logs import logged
 
@@ -24,8 +25,13 @@ def run(args: argparse.Namespace) -> None:
     key = RunKey.parse(args.run)
     settings = config["evaluate"]
     out = args.out or Path(config["results"]) / "eval" / str(key) / "cross.csv"
+    study, results = config["study"], config["results"]
     with logged():
-        frame = write_cross(args.run, eval_stores(key.dataset, config["study"], config["results"]),
+        # the identity-overlap check of rule check_overlap, from the registered datasets
+        overlap = overlap_csv(key.dataset, results)
+        write_overlap(key.dataset, foreign_sets(key.dataset, study), Path(results) / "registry",
+                      declared_overlap(key.dataset, study, config["datasets"]), overlap)
+        frame = write_cross(args.run, eval_stores(key.dataset, study, results),
                             out, device=settings["device"], batch_clips=settings["batch_clips"],
-                            min_shared=settings["min_shared_classes"])
+                            min_shared=settings["min_shared_classes"], overlap_csv=overlap)
     print(frame.drop(columns=["run"]).to_string(index=False))

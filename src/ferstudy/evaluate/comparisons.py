@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ferstudy.config import dataset_members
+from ferstudy.evaluate.overlap import fair_tests
 from ferstudy.evaluate.runs import CONFIG_AXES
 from ferstudy.evaluate.stats import paired_stats
 
@@ -89,6 +90,7 @@ def pairs_for(question: str, runs: pd.DataFrame, metric: str) -> list[pd.DataFra
 def compare(runs: pd.DataFrame, *, questions: Sequence[str], metrics: Sequence[str], test: str,
             resamples: int, level: float, seed: int, alpha: float) -> pd.DataFrame:
     """The comparisons table (empty, with its columns, when no arms match)."""
+    runs = fair_tests(runs)   # no test on people or labels the model met (overlap.py)
     rows = []
     for question in questions:
         for metric in metrics:

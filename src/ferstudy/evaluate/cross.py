@@ -13,6 +13,10 @@ Rows written to ``results/eval/{run}/cross.csv`` (one per test set):
 - ``kind=seen``: a foreign dataset that was in the run's ``ft`` pretraining pool (metrics.json
   ``pretrain_sources``): scored for the record, but left out of every cross-dataset statistic
   and figure, since its labels were seen in pretraining.
+- ``kind=overlap``: a foreign dataset that shares people with the training set (same or nested
+  root, same clip hashes, or declared ``same_subjects_as``; see ``ferstudy.evaluate.overlap``
+  and the ``check_overlap`` rule): scored for the record, never reported as ``cross``, left
+  out of every cross-dataset statistic and figure mean.
 
 Every row is scored over the explicit label intersection ``shared_classes`` (see
 ``ferstudy.evaluate.scoring``).
@@ -27,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ferstudy.config import dataset_members, is_merged
+from ferstudy.evaluate.overlap import overlapping, read_overlap
 from ferstudy.evaluate.runs import RunKey, read_metrics, read_predictions
 from ferstudy.evaluate.scoring import intersect_classes, restrict_predictions, score
 from ferstudy.labels import CANONICAL
@@ -108,16 +113,18 @@ def own_rows(run: RunKey, run_dir: str | Path, member_classes: Mapping[str, Sequ
 
 def foreign_rows(run: RunKey, classes: Sequence[str], stores: Mapping[str, str | Path],
                  predictor: Predictor, *, min_shared: int = 2,
-                 seen: Sequence[str] = ()) -> list[dict]:
+                 seen: Sequence[str] = (), overlap: Sequence[str] = ()) -> list[dict]:
     """One ``cross``/``lodo`` row per foreign dataset: all its labelled clips, all folds.
 
     A foreign dataset whose labelled clips were in the run's ``ft`` pretraining pool
     (``seen``, from metrics.json ``pretrain_sources``) is no unseen-domain test: its row gets
-    kind ``seen``, which the cross-dataset statistics and figures leave out."""
+    kind ``seen``, which the cross-dataset statistics and figures leave out; one that shares
+    people with the training set (``overlap``, from the check_overlap table) gets kind
+    ``overlap``, equally left out."""
     unseen_kind = "lodo" if is_merged(run.dataset) else "cross"
     rows = []
     for name, aligned_dir in stores.items():
-        kind = "seen" if name in seen else unseen_kind
+        kind = "seen" if name in seen else "overlap" if name in overlap else unseen_kind
         clips, index = labelled_clips(aligned_dir)
         shared = intersect_classes(classes, index["label"].unique())
         if len(shared) < min_shared:
@@ -141,11 +148,12 @@ def foreign_rows(run: RunKey, classes: Sequence[str], stores: Mapping[str, str |
 
 def evaluate_run(run_dir: str | Path, stores: Mapping[str, str | Path], *,
                  predictor: Predictor | None = None, device: str = "auto", batch_clips: int = 32,
-                 min_shared: int = 2) -> pd.DataFrame:
+                 min_shared: int = 2, overlap_csv: str | Path | None = None) -> pd.DataFrame:
     """All rows of one run's ``cross.csv``.
 
     run_dir: ``results/runs/{run}``; stores: dataset name -> aligned store folder, for every
-    dataset of the study (members of a merged run are used for their class sets only).
+    dataset of the study (members of a merged run are used for their class sets only);
+    overlap_csv: the training set's ``check_overlap`` table (None: no identity check).
     """
     run = RunKey.parse(run_dir)
     members = set(dataset_members(run.dataset))
@@ -160,7 +168,9 @@ def evaluate_run(run_dir: str | Path, stores: Mapping[str, str | Path], *,
                 raise ValueError(f"{run_dir}: model.pt classes {model_classes} differ from "
                                  f"metrics.json classes {classes}; rerun the train job")
         seen = read_metrics(run_dir).get("pretrain_sources") or []
-        rows += foreign_rows(run, classes, foreign, predictor, min_shared=min_shared, seen=seen)
+        shared_people = overlapping(read_overlap(overlap_csv)) if overlap_csv else []
+        rows += foreign_rows(run, classes, foreign, predictor, min_shared=min_shared, seen=seen,
+                             overlap=shared_people)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for axis, value in reversed(list(run.as_dict().items())):
         frame.insert(0, axis, value)

@@ -35,13 +35,50 @@ def eval_stores(dataset: str, study: Mapping[str, Any], results: str) -> dict[st
 RUN_FILES = ("model", "metrics", "predictions")  # train_model outputs evaluate_cross reads
 
 
-def evaluate_inputs(run_files: Mapping[str, str], stores: Mapping[str, str]) -> dict[str, Any]:
-    """Named inputs of evaluate_cross: the run's files (name -> path, ``RUN_FILES``) and the
-    stores' clips and index."""
+def foreign_sets(dataset: str, study: Mapping[str, Any]) -> list[str]:
+    """The test sets of a run on ``dataset`` that are not its own members."""
+    members = dataset_members(dataset)
+    return [n for n in eval_stores(dataset, study, "") if n not in members]
+
+
+def overlap_csv(dataset: str, results: str) -> str:
+    """The check_overlap table of a training set (input of its evaluate_cross jobs)."""
+    return f"{results}/overlap/{dataset}.csv"
+
+
+def overlap_inputs(dataset: str, study: Mapping[str, Any], results: str) -> dict[str, list[str]]:
+    """Named inputs of check_overlap: manifests and registration records of the training
+    set's members and of its foreign test sets."""
+    names = list(dict.fromkeys(dataset_members(dataset) + foreign_sets(dataset, study)))
+    return {"manifests": [f"{results}/registry/{n}.csv" for n in names],
+            "records": [f"{results}/registry/{n}.json" for n in names]}
+
+
+def declared_overlap(dataset: str, study: Mapping[str, Any],
+                     datasets: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The declared ``same_subjects_as`` pairs (either way round) between the members of
+    ``dataset`` and its foreign test sets (or its other members), as member -> datasets:
+    check_overlap's params, so a declaration reruns the checks (and evaluations) it concerns,
+    and only those."""
+    members = dataset_members(dataset)
+    declared = {}
+    for member in members:
+        others = [m for m in members if m != member] + foreign_sets(dataset, study)
+        mine = set(datasets[member].get("same_subjects_as") or [])
+        declared[member] = [o for o in others if o in mine
+                            or member in (datasets[o].get("same_subjects_as") or [])]
+    return declared
+
+
+def evaluate_inputs(run_files: Mapping[str, str], stores: Mapping[str, str],
+                    overlap: str | None = None) -> dict[str, Any]:
+    """Named inputs of evaluate_cross: the run's files (name -> path, ``RUN_FILES``), the
+    stores' clips and index, and the training set's identity-overlap table."""
     return {
         **{name: run_files[name] for name in RUN_FILES},
         "store_index": [f"{s}/index.csv" for s in stores.values()],
         "store_clips": [f"{s}/clips.npy" for s in stores.values()],
+        **({"overlap": overlap} if overlap else {}),
     }
 
 

@@ -3,7 +3,8 @@
 ``runs.csv`` columns: ``run`` + every grid axis (``dataset, arch, method, init, augment,
 protocol, seed, fold``) + ``test_set, kind, shared_classes, n_classes, accuracy, macro_f1,
 n_test``. ``dataset`` is the training set; ``kind`` is ``in | member | cross | lodo | seen``
-(``seen``: a foreign dataset that was in the run's ft pretraining pool, not an unseen domain).
+(``seen``: a foreign dataset that was in the run's ft pretraining pool, not an unseen domain;
+``overlap``: a foreign dataset sharing people with the training set, see evaluate/overlap.py).
 ``summary.csv``: one row per configuration x test set with, for each metric, the number of
 runs (seeds x folds), mean, sample std and bootstrap CI of the mean.
 """
@@ -22,7 +23,7 @@ from ferstudy.evaluate.stats import describe
 log = logging.getLogger("ferstudy.evaluate")
 RUN_COLUMNS = ("run", *AXES, *COLUMNS)
 GROUP_COLUMNS = (*CONFIG_AXES, "test_set", "kind")
-KINDS = ("in", "member", "cross", "lodo", "seen")  # row order within a run
+KINDS = ("in", "member", "cross", "lodo", "seen", "overlap")  # row order within a run
 
 
 def _read(path: str | Path) -> pd.DataFrame:

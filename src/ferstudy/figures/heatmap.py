@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 
 from ferstudy.config import is_merged
+from ferstudy.evaluate.overlap import fair_tests
 from ferstudy.figures.style import config_label, grid, message_figure
 from ferstudy.figures.variance import METRIC_LABEL
 
@@ -23,9 +24,10 @@ OWN_KINDS = ("in", "member")
 def cell_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Mean/std (in %) per configuration x train set x test set; merged in-rows left out
     (their member rows cover the same clips, split by dataset)."""
-    # "seen" rows (a foreign set that was in the ft pretraining pool) are no cross-dataset test
-    data = runs[(runs["kind"] != "seen")
-                & ~((runs["kind"] == "in") & runs["dataset"].map(is_merged))].copy()
+    # "seen" rows (a foreign set that was in the ft pretraining pool) and "overlap" rows (a
+    # foreign set sharing people with the training set) are no cross-dataset test
+    data = fair_tests(runs)
+    data = data[~((data["kind"] == "in") & data["dataset"].map(is_merged))].copy()
     data["config"] = data.apply(config_label, axis=1)
     data["value"] = 100.0 * data[metric]
     cells = data.groupby(["config", "dataset", "test_set"], sort=False).agg(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,7 @@ def fingerprint(spec: dict[str, Any]) -> str:
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
-    with atomic.atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    atomic.write_stream(path, partial(torch.save, state))
 
 
 def load_checkpoint(path: str | Path, expected: str, log=print) -> dict[str, Any] | None:

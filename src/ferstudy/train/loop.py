@@ -138,7 +138,9 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         start, best, best_epoch = state["epoch"] + 1, state["best"], state["best_epoch"]
         bad, curve, wall0, stopped = state["bad"], state["curve"], state["wall"], state["stopped"]
         best_state = state["best_state"]
-        log(f"resuming from {checkpoint_path} after epoch {state['epoch']}")
+        # epochs are counted from 1 in every message, as in the per-epoch log lines
+        log(f"resuming from {checkpoint_path} after epoch {state['epoch'] + 1}/{cfg.epochs}"
+            + ("" if stopped else f"; continuing at epoch {state['epoch'] + 2}/{cfg.epochs}"))
 
     workers = cfg.num_workers if cfg.num_workers >= 0 else (
         max(0, threads - 1) if device.type == "cuda" else 0)
@@ -179,7 +181,7 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
                 loss, logs = method.loss(model, mb, ctx)
             if not torch.isfinite(loss.detach()).all():
                 raise NonFiniteLossError(
-                    f"loss is {loss.item()} at epoch {epoch} batch {b} (0-based); lower "
+                    f"loss is {loss.item()} at epoch {epoch + 1}/{cfg.epochs} batch {b + 1}; lower "
                     f"train.lr, set train.grad_clip, or try train.amp: off")
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -195,7 +197,7 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
             if time.perf_counter() - last_log > cfg.log_every_s:
                 last_log = time.perf_counter()
                 done = int(20 * (b + 1) / n_batches)
-                log(f"epoch {epoch} [{'#' * done}{'.' * (20 - done)}] batch {b + 1}/{n_batches} "
+                log(f"epoch {epoch + 1}/{cfg.epochs} [{'#' * done}{'.' * (20 - done)}] batch {b + 1}/{n_batches} "
                     f"loss {sums['loss'] / seen:.4f}")
         metrics = {"train_loss": sums["loss"] / max(seen, 1), "train_acc": sums["acc"] / max(seen, 1)}
         evaluated = method.eval_model(model)

@@ -6,12 +6,12 @@ labels trained on (protocol.csv) so that every run's data can be audited.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 import yaml
 
 from ferstudy import atomic
@@ -25,8 +25,9 @@ def write_model(path: str | Path, *, arch: str, state_dict: dict, classes, arch_
     blob = {"arch": arch, "state_dict": state_dict, "classes": list(classes),
             "arch_kwargs": arch_kwargs, "embed_dim": embed_dim, "method_state": method_state,
             **extra}
-    with atomic.atomic_path(path) as tmp:
-        torch.save(blob, tmp)
+    import torch
+
+    atomic.write_stream(path, partial(torch.save, blob))
 
 
 def predictions_frame(test_index: pd.DataFrame, labels: np.ndarray, probs: np.ndarray,

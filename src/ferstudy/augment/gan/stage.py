@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,7 @@ def train_gan(clipset: ClipSet, out_dir: str | Path, *, dataset: str, test_fold:
         "train_seconds": round(train_s, 2), "seconds_per_iteration":
             round(float(history["seconds"].iloc[-1]) / max(1, int(cfg["iterations"])), 4)})
     # generator last: its presence marks a finished run
-    with atomic.atomic_path(out / "generator.pt", suffix=".pt") as tmp:
-        torch.save(ckpt, tmp)
+    atomic.write_stream(out / "generator.pt", partial(torch.save, ckpt))
     log.info("GAN %s fold %d: %d iterations in %.1f s; label fidelity %.2f (real %.2f), "
              "FD %.2f (floor %.2f)", dataset, test_fold, int(cfg["iterations"]), train_s,
              quality["label_fidelity"], quality["probe_real_acc"], quality["fd_synthetic"],
