@@ -17,7 +17,7 @@ rule align_shard:
     wildcard_constraints:
         shard=r"\d+",
     params:
-        align=config["align"],
+        settings=stage_settings.align(config),
         temporal=get_temporal,
     threads: 1
     resources:
@@ -54,7 +54,7 @@ rule gather_aligned:
     log:
         f"{RESULTS}/logs/gather_aligned/{{dataset}}.log",
     params:
-        align=config["align"],
+        settings=stage_settings.align(config),
     threads: 1
     resources:
         mem_mb=4000,

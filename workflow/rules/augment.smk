@@ -36,8 +36,7 @@ rule train_gan:
     wildcard_constraints:
         dataset=GAN_DATASET_RE,
     params:
-        classes=STUDY["classes"],
-        sd=SD,
+        settings=stage_settings.train_gan(config),
     threads: 2
     resources:
         mem_mb=4000,
@@ -62,8 +61,7 @@ rule generate_clips:
     wildcard_constraints:
         dataset=GAN_DATASET_RE,
     params:
-        clips_per_class=SD["clips_per_class"],
-        seed=SD["seed"],
+        settings=stage_settings.generate_clips(config),
     threads: 1
     resources:
         mem_mb=2000,

@@ -16,6 +16,7 @@ os.environ.update(
 )
 
 from ferstudy import config as fcfg  # noqa: E402
+from ferstudy import settings as stage_settings  # noqa: E402
 from ferstudy.registries import REGISTRIES  # noqa: E402
 
 try:

@@ -1,11 +1,6 @@
 # Demo datasets: real faces animated into expression clips, written in the native layout of
 # CK+, MUG, Oulu-CASIA or MMI for every dataset declared with `demo: true`. The .done marker
 # is written last, after the layout is complete; register_dataset waits for it.
-from ferstudy.demo.render import subject_ranges
-
-
-DEMO_RANGES = subject_ranges(config)
-
 
 rule render_demo:
     input:
@@ -23,9 +18,7 @@ rule render_demo:
     log:
         f"{RESULTS}/logs/render_demo/{{dataset}}.log",
     params:
-        entry=lambda wc: config["datasets"][wc.dataset],
-        demo=config["demo"],
-        subjects=lambda wc: DEMO_RANGES[wc.dataset],
+        settings=lambda wc: stage_settings.render_demo(config, wc.dataset),
     threads: 1
     resources:
         mem_mb=2000,

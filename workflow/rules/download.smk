@@ -20,7 +20,8 @@ rule download_ravdess:
     log:
         f"{RESULTS}/logs/download_ravdess/ravdess.log",
     params:
-        spec=config["download"]["ravdess"],
+        settings=stage_settings.download(config, "ravdess"),
+        runtime=lambda wc, resources: stage_settings.runtime(config, "download")["download"]["ravdess"],
     threads: 1
     resources:
         mem_mb=1000,

@@ -25,9 +25,8 @@ rule evaluate_cross:
     params:
         run_dir=lambda wc, input: os.path.dirname(input.metrics),
         stores=lambda wc: eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
-        device=config["evaluate"]["device"],
-        batch_clips=config["evaluate"]["batch_clips"],
-        min_shared=config["evaluate"]["min_shared_classes"],
+        settings=stage_settings.evaluate_cross(config),
+        runtime=lambda wc, resources: stage_settings.runtime(config, "evaluate")["evaluate"],
     threads: 1
     resources:
         mem_mb=4000,
@@ -57,7 +56,7 @@ rule gather_results:
     log:
         f"{RESULTS}/logs/gather_results/gather_results.log",
     params:
-        settings=config["evaluate"],
+        settings=stage_settings.gather(config),
     threads: 1
     resources:
         mem_mb=2000,

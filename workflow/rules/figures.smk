@@ -29,7 +29,7 @@ rule plot_figures:
         # results/ is two levels above results/tables/runs.csv
         results=lambda wc, input: os.path.dirname(os.path.dirname(input.runs)),
         datasets=STUDY["datasets"],
-        settings=config["evaluate"],
+        settings=stage_settings.figures(config),
     threads: 1
     resources:
         mem_mb=4000,

@@ -10,10 +10,7 @@ rule register_dataset:
     log:
         f"{RESULTS}/logs/register/{{dataset}}.log",
     params:
-        entry=lambda wc: config["datasets"][wc.dataset],
-        folds=config["register"]["folds"],
-        seed=config["register"]["fold_seed"],
-        strict=config["register"]["strict"],
+        settings=lambda wc: stage_settings.register(config, wc.dataset),
     conda:
         CONDA_ENV
     script:

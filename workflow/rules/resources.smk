@@ -14,7 +14,7 @@ rule get_face_models:
     log:
         f"{RESULTS}/logs/get_face_models/get_face_models.log",
     params:
-        cfg=config["face_models"],
+        settings=stage_settings.face_models(config),
     threads: 1
     resources:
         mem_mb=1000,

@@ -15,6 +15,11 @@ rule pretrain_model:
         f"{RESULTS}/logs/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.log",
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
+    params:
+        settings=stage_settings.pretrain(config),
+        # derived params (they take `resources`) are not compared by the rerun trigger
+        runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
+        results=RESULTS,
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
@@ -42,6 +47,9 @@ rule train_model:
         dataset=train_plan.dataset_pattern(STUDY),
     params:
         run_dir=lambda wc, output: os.path.dirname(output.model),
+        settings=lambda wc: stage_settings.train(config, wc),
+        runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
+        results=RESULTS,
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
