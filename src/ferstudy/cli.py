@@ -15,7 +15,7 @@ import yaml
 
 # name -> (module providing add_arguments/run, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check-config": ("ferstudy.cli", "validate a config and print it resolved (with defaults)"),
+    "check-config": ("ferstudy.cli", "print the config Snakemake runs: config.yaml <- --config file <- --set, validated, defaults filled"),
     "register": ("ferstudy.datasets.cli", "register a dataset: manifest, folds, rejections"),
     "download": ("ferstudy.datasets.download_cli", "fetch a public dataset (RAVDESS): resumable, verified"),
     "train": ("ferstudy.train.cli", "train one grid point (run folder: model, metrics, predictions)"),
@@ -45,10 +45,11 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def load_config(args: argparse.Namespace) -> dict[str, Any]:
-    from ferstudy import config as fcfg
+def load_config(args: argparse.Namespace, *, need_study: bool = True) -> dict[str, Any]:
+    """config.yaml <- ``--config`` file <- ``--set``: the resolution Snakemake uses too."""
+    from ferstudy.resolution import resolve_cli
 
-    return fcfg.resolve(args.config, parse_overrides(args.set))
+    return resolve_cli(args.config, parse_overrides(args.set), need_study=need_study)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--config", default="config.yaml", help="study config (default: %(default)s)")
+        p.add_argument("--config", default="config.yaml",
+                       help="study file, laid over ./config.yaml as `snakemake --configfile` "
+                            "does (default: %(default)s)")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key, e.g. --set datasets.ckplus.root=/data/CK+")
         p.set_defaults(_module=module)

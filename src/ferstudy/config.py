@@ -216,14 +216,6 @@ def is_merged(name: str) -> bool:
     return MERGED_RE.match(name) is not None
 
 
-def resolve(path: str | Path, *overrides: dict[str, Any]) -> dict[str, Any]:
-    """Load a config file, deep-merge overrides (as ``--config`` does), validate."""
-    config = load_yaml(path)
-    for extra in overrides:
-        deep_update(config, extra)
-    return validate(config)
-
-
 def deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

@@ -3,6 +3,7 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
 
 _SRC = str(Path(workflow.basedir) / "src")
@@ -18,12 +19,21 @@ os.environ.update(
 from ferstudy import config as fcfg  # noqa: E402
 from ferstudy import settings as stage_settings  # noqa: E402
 from ferstudy.registries import REGISTRIES  # noqa: E402
+from ferstudy.resolution import resolve_layers, snakemake_layers  # noqa: E402
 
 try:
-    # --config values arrive as strings from Snakemake: typed by the schema (config.py)
-    fcfg.validate(config, cli_overrides=workflow.config_settings.overwrite_config)
+    # the resolution `ferstudy check-config` prints (ferstudy.resolution), from the layers
+    # Snakemake read; --config values arrive as strings: typed by the schema (config.py)
+    _resolved = resolve_layers(snakemake_layers(workflow),
+                               cli_overrides=dict(workflow.config_settings.config))
 except fcfg.ConfigError as err:
     raise WorkflowError(f"ferstudy: {err}") from None
+config.clear()
+config.update(_resolved)
+if os.environ.get("FERSTUDY_RESOLVED_CONFIG"):   # debugging aid, and the tests' view of it
+    from ferstudy import atomic
+
+    atomic.write_text(os.environ["FERSTUDY_RESOLVED_CONFIG"], yaml.safe_dump(config, sort_keys=False))
 
 RESULTS = config["results"]
 RESOURCES = config["resources"]
