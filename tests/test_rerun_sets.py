@@ -138,3 +138,54 @@ def test_registration_setting_reruns_everything_from_registration(finished):
     jobs = planned(finished, "register={fold_seed: 1}")
     assert jobs["register_dataset"] == 1 and jobs["train_model"] == 8
     assert "render_demo" not in jobs and "get_face_models" not in jobs
+
+
+def test_each_run_records_its_provenance_and_runs_csv_its_hash(finished):
+    import json
+
+    import pandas as pd
+
+    results = finished / "results"
+    runs = pd.read_csv(results / "tables" / "runs.csv")
+    assert runs["settings_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
+    run = "ckplus/resnet2d_lstm/scn/ft/sd/full/seed0/fold0"
+    record = json.loads((results / "runs" / run / "provenance.json").read_text())
+    assert record["settings_hash"] == runs.loc[runs["run"] == run, "settings_hash"].iloc[0]
+    assert set(record["settings"]) == {"train", "align", "pretrain", "sd", "register"}
+    assert record["settings"]["train"]["methods"]["scn"]["beta"] == 0.7
+    assert "threads" not in record["settings"]["train"]["train"]   # runtime-only
+    assert {"python", "torch", "numpy", "mediapipe", "snakemake"} <= set(record["software"])
+    assert record["software"]["torch"] and record["device"] == "cpu"
+    assert sorted(Path(p).name for p in record["inputs"]) == [
+        "ckplus.csv", "index.csv", "index.csv", "model.pt"]   # registry, store, synthetic, ft
+    # an ri run without sd has neither pretraining nor GAN settings in its lineage
+    other = json.loads((results / "runs" / run.replace("/ft/sd/", "/ri/none/") /
+                        "provenance.json").read_text())
+    assert set(other["settings"]) == {"train", "align", "register"}
+
+
+def test_gather_refuses_runs_made_under_other_settings(finished, tmp_path):
+    import shutil
+
+    work = tmp_path / "copy"
+    shutil.copytree(finished, work, symlinks=True)
+    changed = ["--config", "train={lr: 0.0123}"]
+    # the mtime trigger alone does not see the new lr; gather_results must
+    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(work), "--configfile",
+           str(work / "config.yaml"), "--cores", "1", "--rerun-triggers", "mtime",
+           "--forcerun", "gather_results", *changed]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    log = (work / "results" / "logs" / "gather_results" / "gather_results.log").read_text()
+    assert "8 run(s) were made under settings that differ from the current config" in log
+    assert "ckplus/resnet2d_lstm/supervised/ri/none/full/seed0/fold0: settings_hash" in log
+    # the command it prints is accepted and plans exactly the stale runs again
+    command = re.search(r"^\s*(snakemake --cores all --forcerun .*)$", log, flags=re.M).group(1)
+    args = command.split()[1:]
+    proc = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(work),
+                           "--configfile", str(work / "config.yaml"), *args, "-n", "--quiet",
+                           "rules", "--rerun-triggers", "mtime", *changed],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
+    assert jobs["train_model"] == "8" and jobs["gather_results"] == "1"

@@ -39,6 +39,13 @@ def registry_enums() -> dict[str, list[str]]:
     return {family: reg.names() for family, reg in REGISTRIES.items()}
 
 
+def patterns() -> dict[str, str]:
+    """Grammars defined in code (one home each), anchored for the schema."""
+    from ferstudy.protocols import PROTOCOL_PATTERN
+
+    return {"protocol": f"^({PROTOCOL_PATTERN})$"}
+
+
 def load_schema(schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     """The schema with ``x-include: file`` (a stage's own section, same folder) expanded and
     ``x-registry: family`` turned into the registry's names."""
@@ -54,6 +61,9 @@ def load_schema(schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
             family = node.pop("x-registry", None)
             if family is not None:
                 node["enum"] = enums[family]
+            grammar = node.pop("x-pattern", None)
+            if grammar is not None:
+                node["pattern"] = patterns()[grammar]
             for value in node.values():
                 inject(value)
         elif isinstance(node, list):
@@ -77,7 +87,7 @@ def _message(error: Any) -> str:
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
         return (
-            f"config key '{where}': unknown key(s) {', '.join(map(repr, extra))}; "
+            f"config key '{where}': unknown key(s) {', '.join(map(_did_you_mean(allowed), extra))}; "
             f"allowed: {', '.join(allowed)}"
         )
     if error.validator == "enum":
@@ -86,6 +96,17 @@ def _message(error: Any) -> str:
             f"allowed values: {', '.join(map(str, error.validator_value))}"
         )
     return f"config key '{where}': {error.message}"
+
+
+def _did_you_mean(allowed: list[str]):
+    """``'trian'`` -> ``"'trian' (did you mean 'train'?)"`` when a valid key is close."""
+    import difflib
+
+    def name(key: str) -> str:
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)
+
+    return name
 
 
 def _fill_defaults(node: Any, schema: dict[str, Any]) -> None:

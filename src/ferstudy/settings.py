@@ -82,6 +82,12 @@ def job_config(settings: Mapping[str, Any], *extra: Mapping[str, Any]) -> dict[s
     return out
 
 
+def command_config(config: Mapping[str, Any], stage: Mapping[str, Any], *sections: str) -> dict:
+    """For a ``ferstudy`` command: the config its rule's script rebuilds from ``params`` (the
+    stage slice, the sections' runtime values, ``results``), so both compute the same thing."""
+    return job_config(stage, runtime(config, *sections), {"results": config["results"]})
+
+
 def settings_hash(settings: Any) -> str:
     """Short sha256 of the canonical JSON of ``settings`` (runs.csv's settings_hash)."""
     text = json.dumps(canonical(settings), sort_keys=True, separators=(",", ":"))
@@ -176,3 +182,26 @@ def gather(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def figures(config: Mapping[str, Any]) -> dict[str, Any]:
     return shaping({k: config["evaluate"][k] for k in sorted(FIGURE_KEYS)})
+
+
+def run_lineage(config: Mapping[str, Any], wildcards: Mapping[str, Any]) -> dict[str, Any]:
+    """Every slice a run's numbers depend on: its own, and those of the jobs upstream of it
+    (registration and demo rendering of its datasets, alignment, ft pretraining, the SD GAN).
+    Its settings_hash is what runs.csv records and gather_results checks."""
+    from ferstudy.augment import AUGMENTS
+    from ferstudy.config import dataset_members, is_demo
+    from ferstudy.train.plan import uses_pretrain_rule
+    from ferstudy.train.pretrain import source_members
+
+    members = dataset_members(wildcards["dataset"])
+    out: dict[str, Any] = {"train": train(config, wildcards), "align": align(config)}
+    if wildcards["init"] == "ft" and uses_pretrain_rule(config):
+        out["pretrain"] = pretrain(config)
+        members += [m for m in source_members(config, wildcards["dataset"]) if m not in members]
+    if AUGMENTS.get(wildcards["augment"]).synthetic:
+        out["sd"] = {"train_gan": train_gan(config), "generate_clips": generate_clips(config)}
+    out["register"] = {m: register(config, m) for m in members}
+    demo = {m: render_demo(config, m) for m in members if is_demo(config, m)}
+    if demo:
+        out["render_demo"] = demo
+    return canonical(out)

@@ -18,6 +18,7 @@ os.environ.update(
 
 from ferstudy import config as fcfg  # noqa: E402
 from ferstudy import settings as stage_settings  # noqa: E402
+from ferstudy.protocols import PROTOCOL_PATTERN  # noqa: E402
 from ferstudy.registries import REGISTRIES  # noqa: E402
 from ferstudy.resolution import resolve_layers, snakemake_layers  # noqa: E402
 
@@ -48,7 +49,7 @@ wildcard_constraints:
     method=REGISTRIES["methods"].pattern(),
     init=REGISTRIES["inits"].pattern(),
     augment=REGISTRIES["augments"].pattern(),
-    protocol=r"full|noise(?:sym|flip)\d+|labels\d+|frac\d+",
+    protocol=PROTOCOL_PATTERN,
     seed=r"\d+",
     fold=r"\d+",
 
@@ -69,7 +70,24 @@ def get_register_input(wildcards):
     entry = config["datasets"][wildcards.dataset]
     if entry.get("download"):
         return {"download": download_done(entry.get("adapter", wildcards.dataset))}
-    return {"demo": demo_done(wildcards.dataset)} if fcfg.is_demo(config, wildcards.dataset) else {}
+    if fcfg.is_demo(config, wildcards.dataset):
+        return {"demo": demo_done(wildcards.dataset)}
+    if not os.path.exists(f"{RESULTS}/registry/{wildcards.dataset}.csv"):
+        check_real_root(wildcards.dataset)
+    return {}
+
+
+def check_real_root(name):
+    """A real root that is missing or has no recognisable layout stops the run while the job
+    graph is built, before any job. (Once registered, a root may go offline: the manifest is
+    what later stages read.)"""
+    from ferstudy.datasets.base import DatasetError
+    from ferstudy.datasets.register import check_layout
+
+    try:
+        check_layout(name, config["datasets"][name])
+    except DatasetError as err:
+        raise WorkflowError(f"ferstudy: {err}") from None
 
 
 def demo_done(dataset):

@@ -1,6 +1,7 @@
 # Evaluation: every trained run tested on its own and on every other dataset of the study,
 # then the whole grid gathered into tidy tables (runs, summary, comparisons).
 from ferstudy.evaluate import plan as eval_plan  # noqa: E402
+from ferstudy.runkey import RunKey  # noqa: E402
 
 EVAL_RUN = eval_plan.RUN_PATTERN
 
@@ -40,6 +41,7 @@ rule evaluate_cross:
 rule gather_results:
     input:
         cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=eval_plan.study_runs(STUDY)),
+        provenance=expand(f"{RESULTS}/runs/{{run}}/provenance.json", run=eval_plan.study_runs(STUDY)),
     output:
         runs_csv=report(
             f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"
@@ -57,6 +59,12 @@ rule gather_results:
         f"{RESULTS}/logs/gather_results/gather_results.log",
     params:
         settings=stage_settings.gather(config),
+        # the settings_hash each run must carry under the current config (provenance.json)
+        expected=lambda wc: {
+            run: stage_settings.settings_hash(stage_settings.run_lineage(config, RunKey.parse(run).as_dict()))
+            for run in eval_plan.study_runs(STUDY)
+        },
+        runs_dir=f"{RESULTS}/runs",
     threads: 1
     resources:
         mem_mb=2000,

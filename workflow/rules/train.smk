@@ -41,6 +41,7 @@ rule train_model:
         embeddings=f"{RESULTS}/runs/{TRAIN_RUN}/embeddings.npy",
         curve=f"{RESULTS}/runs/{TRAIN_RUN}/curve.csv",
         config=f"{RESULTS}/runs/{TRAIN_RUN}/config.yaml",
+        provenance=f"{RESULTS}/runs/{TRAIN_RUN}/provenance.json",
     log:
         f"{RESULTS}/logs/train_model/{TRAIN_RUN}.log",
     wildcard_constraints:
@@ -48,6 +49,8 @@ rule train_model:
     params:
         run_dir=lambda wc, output: os.path.dirname(output.model),
         settings=lambda wc: stage_settings.train(config, wc),
+        # this slice and the upstream jobs' (provenance.json, runs.csv's settings_hash)
+        lineage=lambda wc: stage_settings.run_lineage(config, wc),
         runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
         results=RESULTS,
     threads: config["train"]["threads"]

@@ -6,6 +6,7 @@ with logged(snakemake.log[0]) as log:
     train_from_workflow(
         config=job_config(snakemake.params.settings, snakemake.params.runtime,
                           {"results": snakemake.params.results}),
+        lineage=snakemake.params.lineage,
         wildcards=dict(snakemake.wildcards.items()),
         run_dir=snakemake.params.run_dir,
         pretrained=snakemake.input.get("pretrained"),
