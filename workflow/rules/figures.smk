@@ -48,7 +48,7 @@ rule figures:
     params:
         results=RESULTS,
         datasets=STUDY["datasets"],
-        settings=config["evaluate"],
+        settings={**stage_settings.gather(config), **stage_settings.figures(config)},
     threads: 2
     resources:
         mem_mb=4000,
