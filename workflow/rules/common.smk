@@ -31,10 +31,11 @@ except fcfg.ConfigError as err:
     raise WorkflowError(f"ferstudy: {err}") from None
 config.clear()
 config.update(_resolved)
-if os.environ.get("FERSTUDY_RESOLVED_CONFIG"):   # debugging aid, and the tests' view of it
+_dump = os.environ.get("FERSTUDY_RESOLVED_CONFIG")   # debugging aid, and the tests' view of it
+if _dump:
     from ferstudy import atomic
 
-    atomic.write_text(os.environ["FERSTUDY_RESOLVED_CONFIG"], yaml.safe_dump(config, sort_keys=False))
+    atomic.write_text(_dump, yaml.safe_dump(config, sort_keys=False))
 
 RESULTS = config["results"]
 RESOURCES = config["resources"]
@@ -72,15 +73,16 @@ def get_register_input(wildcards):
         return {"download": download_done(entry.get("adapter", wildcards.dataset))}
     if fcfg.is_demo(config, wildcards.dataset):
         return {"demo": demo_done(wildcards.dataset)}
-    if not os.path.exists(f"{RESULTS}/registry/{wildcards.dataset}.csv"):
+    if not any(os.path.exists(f"{RESULTS}/{f}") for f in
+               (f"registry/{wildcards.dataset}.csv", f"aligned/{wildcards.dataset}/index.csv")):
         check_real_root(wildcards.dataset)
     return {}
 
 
 def check_real_root(name):
     """A real root that is missing or has no recognisable layout stops the run while the job
-    graph is built, before any job. (Once registered, a root may go offline: the manifest is
-    what later stages read.)"""
+    graph is built, before any job. (Once registered or aligned, a root may go offline: later
+    stages read the manifest and the store.)"""
     from ferstudy.datasets.base import DatasetError
     from ferstudy.datasets.register import check_layout
 
@@ -88,6 +90,11 @@ def check_real_root(name):
         check_layout(name, config["datasets"][name])
     except DatasetError as err:
         raise WorkflowError(f"ferstudy: {err}") from None
+
+
+def results_of_store(path):
+    """results/aligned/{dataset}/clips.npy -> results (a param derived from an input)."""
+    return str(Path(path).parents[2])
 
 
 def demo_done(dataset):

@@ -64,7 +64,8 @@ rule gather_results:
             run: stage_settings.settings_hash(stage_settings.run_lineage(config, RunKey.parse(run).as_dict()))
             for run in eval_plan.study_runs(STUDY)
         },
-        runs_dir=f"{RESULTS}/runs",
+        # results/runs/{run: 8 parts}/provenance.json -> results/runs
+        runs_dir=lambda wc, input: str(Path(input.provenance[0]).parents[8]),
     threads: 1
     resources:
         mem_mb=2000,

@@ -19,7 +19,7 @@ rule pretrain_model:
         settings=stage_settings.pretrain(config),
         # derived params (they take `resources`) are not compared by the rerun trigger
         runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
-        results=RESULTS,
+        results=lambda wc, input: results_of_store(input.stores[0]),
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
@@ -52,7 +52,7 @@ rule train_model:
         # this slice and the upstream jobs' (provenance.json, runs.csv's settings_hash)
         lineage=lambda wc: stage_settings.run_lineage(config, wc),
         runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
-        results=RESULTS,
+        results=lambda wc, input: results_of_store(input.stores[0]),
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],
