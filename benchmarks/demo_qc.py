@@ -24,8 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from ferstudy import config as fcfg  # noqa: E402
 from ferstudy.command_config import parse_overrides  # noqa: E402
+from ferstudy.resolution import resolve_cli  # noqa: E402
 from ferstudy.datasets.register import register  # noqa: E402
 from ferstudy.demo import landmarks as lm  # noqa: E402
 from ferstudy.faces.mesh import FaceDetector, FaceMesh  # noqa: E402
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default="config.yaml")
     parser.add_argument("--set", action="append", default=[])
     args = parser.parse_args(argv)
-    config = fcfg.resolve(args.config, parse_overrides(args.set))
+    config = resolve_cli(args.config, parse_overrides(args.set))
     models = Path(config["resources"]) / "models"
     from ferstudy.demo.render import rendered_datasets
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from ferstudy import config as fcfg  # noqa: E402
 from ferstudy.command_config import parse_overrides  # noqa: E402
+from ferstudy.resolution import resolve_cli  # noqa: E402
 from ferstudy.demo.render import render_all, rendered_datasets  # noqa: E402
 
 
@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--set", action="append", default=[])
     args = parser.parse_args(argv)
-    config = fcfg.resolve(args.config, parse_overrides(args.set))
+    config = resolve_cli(args.config, parse_overrides(args.set))
     resources = Path(config["resources"]).resolve()
     names = rendered_datasets(config)
     with tempfile.TemporaryDirectory() as tmp:

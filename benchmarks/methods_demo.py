@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from ferstudy import config as fcfg  # noqa: E402
+from ferstudy.resolution import resolve_layers  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -67,7 +68,7 @@ def study_config(path: str, study: str, args: argparse.Namespace) -> dict:
     extra = [override, {"train": train}]
     if args.relabel_epoch is not None:
         extra.append({"methods": {"scn": {"relabel_epoch": args.relabel_epoch}}})
-    return fcfg.resolve(path, *extra)
+    return resolve_layers([fcfg.load_yaml(path), *extra])
 
 
 def train_summary(cfg: dict) -> str:

@@ -5,16 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ferstudy import config as fcfg
+from ferstudy.resolution import cli_layers, resolve_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def study_config(name: str) -> dict:
     """config.yaml with studies/<name>.yaml on top, validated (as Snakemake would read them)."""
-    cfg = fcfg.deep_update(fcfg.load_yaml(ROOT / "config.yaml"),
-                           fcfg.load_yaml(ROOT / "studies" / f"{name}.yaml"))
-    return fcfg.validate(cfg)
+    return resolve_layers(cli_layers(ROOT / "studies" / f"{name}.yaml", base=ROOT / "config.yaml"))
 
 
 def planned_jobs(name: str, workdir: Path) -> dict[str, int]:

@@ -75,10 +75,12 @@ def test_sampling_modes():
         mode_for("sideways", "video")
 
 
-def test_align_cli_names_the_missing_piece(tmp_path, capsys):
+def test_align_cli_names_the_missing_piece(tmp_path, capsys, monkeypatch):
     import yaml
 
     from ferstudy.cli import main
+
+    monkeypatch.chdir(tmp_path)   # no ./config.yaml underneath: c.yaml is the whole config
 
     config = {"results": str(tmp_path / "results"), "datasets": {"ckplus": {"root": str(tmp_path)}},
               "study": {"datasets": ["ckplus"], "archs": ["vgg3d"]}}

@@ -171,7 +171,7 @@ SECTIONS = ["register", "study", "align", "train", "augment", "evaluate", "demo"
 def test_unknown_key_in_any_section_names_it(section):
     config = base_config()
     config.setdefault(section, {})["epochz"] = 3
-    with pytest.raises(fcfg.ConfigError, match=rf"'{section}': unknown key\(s\) 'epochz'; allowed"):
+    with pytest.raises(fcfg.ConfigError, match=rf"'{section}': unknown key\(s\) 'epochz'( \(did you mean 'epochs'\?\))?; allowed"):
         fcfg.validate(config)
 
 

@@ -38,15 +38,19 @@ def test_minimal_config_gets_defaults():
 
 
 def test_unknown_top_level_key():
-    with pytest.raises(fcfg.ConfigError, match=r"config key '<top level>': unknown key\(s\) 'registr'; "
-                                               r"allowed: .*register.*study"):
+    with pytest.raises(fcfg.ConfigError, match=r"config key '<top level>': unknown key\(s\) 'registr' "
+                                               r"\(did you mean 'register'\?\); allowed: .*register.*study"):
         validate(registr={"folds": 3})
+    with pytest.raises(fcfg.ConfigError, match=r"'trian' \(did you mean 'train'\?\)"):
+        validate(trian={"lr": 0.1})
 
 
 def test_unknown_nested_key_lists_allowed():
-    with pytest.raises(fcfg.ConfigError, match=r"config key 'register': unknown key\(s\) 'fold'; "
-                                               r"allowed: fold_seed, folds, strict"):
+    with pytest.raises(fcfg.ConfigError, match=r"config key 'register': unknown key\(s\) 'fold' "
+                                               r"\(did you mean 'folds'\?\); allowed: fold_seed, folds, strict"):
         validate(register={"fold": 3})
+    with pytest.raises(fcfg.ConfigError, match=r"unknown key\(s\) 'zzz'; allowed"):   # nothing close
+        validate(register={"zzz": 3})
 
 
 def test_wrong_type_names_the_key():
@@ -95,7 +99,7 @@ def write_config(tmp_path, root):
 
 
 @pytest.mark.parametrize("make_root,expected", [
-    (lambda t: t / "missing", r"root .*missing does not exist; set 'datasets.ckplus.root' \(e.g. --config"),
+    (lambda t: t / "missing", r"root .*missing does not exist; set 'datasets.ckplus.root' \(e.g. snakemake --config 'datasets=\{ckplus: \{root: "),
     (lambda t: (t / "afile").write_text("x") and t / "afile", r"is a file, not a folder; 'datasets.ckplus.root' "
                                                               r"must point to the folder that holds cohn-kanade"),
 ])

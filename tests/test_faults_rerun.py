@@ -1,8 +1,10 @@
 """After a failed run, rerunning redoes only what failed: Snakemake plans exactly the failed job,
 and the outputs of the jobs that had succeeded are neither rebuilt nor touched.
 
-Two datasets are registered through the real Snakefile; the second one's root is broken (no
-CK+ layout) on the first run and repaired before the second."""
+Two datasets are registered through the real Snakefile; the second one's root holds a zero-byte
+frame under ``register.strict`` on the first run (its layout is fine, so the run starts and that
+job fails) and is repaired before the second. (A root without the layout stops the workflow
+before any job: tests/test_printed_commands.py.)"""
 from __future__ import annotations
 
 import hashlib
@@ -57,12 +59,13 @@ def fingerprint(paths: list[Path]) -> dict[str, tuple[str, int]]:
 def test_rerun_after_failure_redoes_only_the_failed_job(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    broken = tmp_path / "c_root"
-    (broken / "not_ckplus").mkdir(parents=True)
+    broken = ckplus_tree(tmp_path / "c_root")
+    bad_frame = broken / "cohn-kanade-images" / "S002" / "001" / "S002_001_00000002.png"
+    bad_frame.write_bytes(b"")
     config = {
         "datasets": {"a": {"adapter": "ckplus", "root": str(ckplus_tree(tmp_path / "a_root"))},
                      "c": {"adapter": "ckplus", "root": str(broken)}},
-        "register": {"folds": 2},
+        "register": {"folds": 2, "strict": True},
         "study": {"datasets": ["a", "c"], "archs": ["vgg3d"]},
     }
     (work / "config.yaml").write_text(yaml.safe_dump(config))
@@ -70,7 +73,7 @@ def test_rerun_after_failure_redoes_only_the_failed_job(tmp_path):
 
     first = run(work, "--keep-going", *targets)
     assert first.returncode != 0
-    assert "does not look like a CKPlus root" in first.stderr + (
+    assert "file(s) rejected and 'register.strict' is true" in first.stderr + (
         work / "results/logs/register/c.log").read_text()
     registry = work / "results" / "registry"
     assert not (registry / "c.csv").exists() and not (registry / "c.rejected.csv").exists()
@@ -79,8 +82,9 @@ def test_rerun_after_failure_redoes_only_the_failed_job(tmp_path):
     before = fingerprint(done)
 
     # the user repairs the root; the dry run plans the failed job and nothing else
-    broken.rename(tmp_path / "c_broken")
-    ckplus_tree(broken)
+    bad_frame.unlink()
+    ckplus_tree(tmp_path / "c_fixed")
+    (tmp_path / "c_fixed" / bad_frame.relative_to(broken)).rename(bad_frame)
     plan = run(work, "--dry-run", *targets)
     assert plan.returncode == 0, plan.stderr[-2000:]
     assert planned_jobs(plan) == {"register_dataset": 1}

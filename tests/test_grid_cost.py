@@ -69,9 +69,9 @@ def test_plan_cost_command(tmp_path, capsys):
                  str(tmp_path / "missing.json"), "--profile",
                  str(ROOT / "profiles" / "slurm")]) == 0
     out = capsys.readouterr().out
-    from ferstudy import config as fcfg
+    from ferstudy.resolution import resolve_cli
 
-    runs = grid_cost.job_counts(fcfg.resolve(ROOT / "config.yaml"))["train_model"]
+    runs = grid_cost.job_counts(resolve_cli(ROOT / "config.yaml", {}))["train_model"]
     assert f"runs (train_model)      {runs:>10,}" in out and "SLURM submissions" in out
     assert "ASSUMED throughput" in out and "GPU-hours" in out
     assert main(["plan", "--config", str(ROOT / "config.yaml"), "--profile", "nowhere"]) == 2

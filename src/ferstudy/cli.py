@@ -20,7 +20,7 @@ from ferstudy.command_config import load_config
 
 # name -> (module providing add_arguments/run, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check-config": ("ferstudy.cli", "validate a config and print it resolved (with defaults)"),
+    "check-config": ("ferstudy.cli", "print the config Snakemake runs: config.yaml <- --config file <- --set, validated, defaults filled"),
     "register": ("ferstudy.datasets.cli_register", "register a dataset: manifest, folds, rejections"),
     "download": ("ferstudy.datasets.cli_download", "fetch a public dataset (RAVDESS): resumable, verified"),
     "train": ("ferstudy.train.cli", "train one grid point (run folder: model, metrics, predictions)"),
@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--config", default="config.yaml", help="study config (default: %(default)s)")
+        p.add_argument("--config", default="config.yaml",
+                       help="study file, laid over ./config.yaml as `snakemake --configfile` "
+                            "does (default: %(default)s)")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key, e.g. --set datasets.ckplus.root=/data/CK+")
         p.set_defaults(_module=module)

@@ -1,4 +1,4 @@
-"""The config of one ``ferstudy`` command: the ``--config`` file plus ``--set`` overrides."""
+"""The config of one ``ferstudy`` command: config.yaml, the ``--config`` file, ``--set`` overrides."""
 from __future__ import annotations
 
 import argparse
@@ -22,7 +22,8 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def load_config(args: argparse.Namespace) -> dict[str, Any]:
-    from ferstudy import config as fcfg
+def load_config(args: argparse.Namespace, *, need_study: bool = True) -> dict[str, Any]:
+    """config.yaml <- ``--config`` file <- ``--set``: the resolution Snakemake uses too."""
+    from ferstudy.resolution import resolve_cli
 
-    return fcfg.resolve(args.config, parse_overrides(args.set))
+    return resolve_cli(args.config, parse_overrides(args.set), need_study=need_study)

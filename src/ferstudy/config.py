@@ -52,6 +52,13 @@ def schema_registry(folder: str | Path | None = None) -> Any:
     return Registry(retrieve=retrieve)
 
 
+def patterns() -> dict[str, str]:
+    """Grammars defined in code (one home each), anchored for the schema."""
+    from ferstudy.protocols import PROTOCOL_PATTERN
+
+    return {"protocol": f"^({PROTOCOL_PATTERN})$"}
+
+
 def load_schema(schema_path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     """config.schema.yaml with every ``$ref`` (the stage sections, the generated registry
     enums) replaced by what it points to: one self-contained schema, for filling defaults and
@@ -89,7 +96,7 @@ def _message(error: Any) -> str:
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
         return (
-            f"config key '{where}': unknown key(s) {', '.join(map(repr, extra))}; "
+            f"config key '{where}': unknown key(s) {', '.join(map(_did_you_mean(allowed), extra))}; "
             f"allowed: {', '.join(allowed)}"
         )
     if error.validator == "enum":
@@ -98,6 +105,17 @@ def _message(error: Any) -> str:
             f"allowed values: {', '.join(map(str, error.validator_value))}"
         )
     return f"config key '{where}': {error.message}"
+
+
+def _did_you_mean(allowed: list[str]):
+    """``'trian'`` -> ``"'trian' (did you mean 'train'?)"`` when a valid key is close."""
+    import difflib
+
+    def name(key: str) -> str:
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)
+
+    return name
 
 
 def _fill_defaults(node: Any, schema: dict[str, Any]) -> None:
@@ -233,14 +251,6 @@ def is_demo(config: dict[str, Any], name: str) -> bool:
 
 def is_merged(name: str) -> bool:
     return MERGED_RE.match(name) is not None
-
-
-def resolve(path: str | Path, *overrides: dict[str, Any]) -> dict[str, Any]:
-    """Load a config file, deep-merge overrides (as ``--config`` does), validate."""
-    config = load_yaml(path)
-    for extra in overrides:
-        deep_update(config, extra)
-    return validate(config)
 
 
 def deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

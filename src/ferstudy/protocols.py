@@ -29,7 +29,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-PROTOCOL_RE = re.compile(r"^(full|noise(sym|flip)([0-9]+)|labels([0-9]+)|frac([0-9]+))$")
+# The protocol grammar, defined once: the schema (generated $defs/protocol, schema_enums) and the Snakemake
+# wildcard constraint (common.smk) are built from it.
+PROTOCOL_PATTERN = r"full|noise(sym|flip)([0-9]+)|labels([0-9]+)|frac([0-9]+)"
+PROTOCOL_RE = re.compile(f"^({PROTOCOL_PATTERN})$")
 
 # Confusable partner of each canonical expression for class-flip noise: the first name in the
 # list that the run trains on wins. Pairs follow the usual FER confusion matrices (anger and

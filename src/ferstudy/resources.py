@@ -111,8 +111,8 @@ def fetch_face_models(cfg: dict[str, Any], dest: str | Path) -> dict[str, Path]:
             f"could not obtain face model(s) {', '.join(missing)} from source "
             f"{cfg['source']!r}: {err}\nTo place them by hand: copy {DETECTOR} and {LANDMARKS} "
             f"(from the mediapipe 0.10.21 wheel, folders mediapipe/modules/face_detection and "
-            f"face_landmark) into a folder and run with --config face_models.source=path "
-            f"face_models.path=<folder>, or put them in {dest}."
+            f"face_landmark) into a folder and run with --config 'face_models={{source: path, "
+            f"path: <folder>}}', or put them in {dest}."
         ) from err
     log.info("face models ready in %s", dest)
     return out

@@ -1,4 +1,5 @@
-"""Write ``schemas/registries.schema.yaml``: the registries' names as JSON-Schema enums.
+"""Write ``schemas/registries.schema.yaml``: the registries' names as JSON-Schema enums, and
+the grammars defined in code (the protocol names of ``ferstudy.protocols``) as patterns.
 
 The config schema refers to them with a standard ``$ref`` (``registries.schema.yaml#/$defs/
 archs``), so any JSON-Schema tool sees the same allowed values that ferstudy checks. The file is
@@ -24,11 +25,18 @@ HEADER = (
 def render() -> str:
     from ferstudy.all_registries import REGISTRIES
 
+    from ferstudy.config import patterns
+
     defs = {family: {"type": "string", "enum": reg.names(),
                      "description": f"a registered {reg.family} name"}
             for family, reg in REGISTRIES.items()}
+    # grammars whose one home is the code that parses them (protocols.py)
+    defs.update({name: {"type": "string", "pattern": regex,
+                        "description": f"a {name} name, as ferstudy parses it"}
+                 for name, regex in patterns().items()})
     body = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "description": "names registered in ferstudy, by family", "$defs": defs}
+            "description": "names registered in ferstudy, by family, and grammars from the code",
+            "$defs": defs}
     return HEADER + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
 
 

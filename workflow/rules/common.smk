@@ -4,16 +4,30 @@
 # also runs when deployed as a Snakemake `module` from another folder.
 import os
 
+import yaml
 from snakemake.exceptions import WorkflowError
 
 from ferstudy import config as fcfg
+from ferstudy import settings as stage_settings
 from ferstudy.all_registries import REGISTRIES
+from ferstudy.protocols import PROTOCOL_PATTERN
+from ferstudy.resolution import resolve_layers, snakemake_layers
 
 try:
-    # --config values arrive as strings from Snakemake: typed by the schema (config.py)
-    fcfg.validate(config, cli_overrides=workflow.config_settings.overwrite_config)
+    # the resolution `ferstudy check-config` prints (ferstudy.resolution), from the layers
+    # Snakemake read; --config values arrive as strings: typed by the schema (config.py)
+    _resolved = resolve_layers(
+        snakemake_layers(workflow), cli_overrides=dict(workflow.config_settings.config)
+    )
 except fcfg.ConfigError as err:
     raise WorkflowError(f"ferstudy: {err}") from None
+config.clear()
+config.update(_resolved)
+_dump = os.environ.get("FERSTUDY_RESOLVED_CONFIG")  # debugging aid, and the tests' view of it
+if _dump:
+    from ferstudy import atomic
+
+    atomic.write_text(_dump, yaml.safe_dump(config, sort_keys=False))
 
 RESULTS = config["results"]
 RESOURCES = config["resources"]
@@ -30,7 +44,7 @@ wildcard_constraints:
     method=REGISTRIES["methods"].pattern(),
     init=REGISTRIES["inits"].pattern(),
     augment=REGISTRIES["augments"].pattern(),
-    protocol=r"full|noise(?:sym|flip)\d+|labels\d+|frac\d+",
+    protocol=PROTOCOL_PATTERN,
     seed=r"\d+",
     fold=r"\d+",
 
@@ -51,7 +65,32 @@ def get_register_input(wildcards):
     entry = config["datasets"][wildcards.dataset]
     if entry.get("download"):
         return {"download": download_done(entry.get("adapter", wildcards.dataset))}
-    return {"demo": demo_done(wildcards.dataset)} if fcfg.is_demo(config, wildcards.dataset) else {}
+    if fcfg.is_demo(config, wildcards.dataset):
+        return {"demo": demo_done(wildcards.dataset)}
+    if not any(
+        os.path.exists(f"{RESULTS}/{f}")
+        for f in (f"registry/{wildcards.dataset}.csv", f"aligned/{wildcards.dataset}/index.csv")
+    ):
+        check_real_root(wildcards.dataset)
+    return {}
+
+
+def check_real_root(name):
+    """A real root that is missing or has no recognisable layout stops the run while the job
+    graph is built, before any job. (Once registered or aligned, a root may go offline: later
+    stages read the manifest and the store.)"""
+    from ferstudy.datasets.base import DatasetError
+    from ferstudy.datasets.register import check_layout
+
+    try:
+        check_layout(name, config["datasets"][name])
+    except DatasetError as err:
+        raise WorkflowError(f"ferstudy: {err}") from None
+
+
+def results_of_store(path):
+    """results/aligned/{dataset}/clips.npy -> results (a param derived from an input)."""
+    return str(Path(path).parents[2])
 
 
 def demo_done(dataset):

@@ -1,9 +1,6 @@
 # Demo datasets: real faces animated into expression clips, written in the native layout of
 # CK+, MUG, Oulu-CASIA or MMI for every dataset declared with `demo: true`. The .done marker
 # is written last, after the layout is complete; register_dataset waits for it.
-from ferstudy.demo.render import subject_ranges
-
-DEMO_RANGES = subject_ranges(config)
 
 
 rule render_demo:
@@ -28,8 +25,6 @@ rule render_demo:
         mem_mb=2000,
         runtime=20,
     params:
-        entry=lambda wc: config["datasets"][wc.dataset],
-        demo=config["demo"],
-        subjects=lambda wc: DEMO_RANGES[wc.dataset],
+        settings=lambda wc: stage_settings.render_demo(config, wc.dataset),
     script:
         "../scripts/render_demo.py"

@@ -1,6 +1,7 @@
 # Evaluation: every trained run tested on its own and on every other dataset of the study,
 # then the whole grid gathered into tidy tables (runs, summary, comparisons).
 from ferstudy.evaluate import plan as eval_plan  # noqa: E402
+from ferstudy.runkey import RunKey  # noqa: E402
 
 EVAL_RUN = eval_plan.RUN_PATTERN
 
@@ -32,9 +33,8 @@ rule evaluate_cross:
     params:
         run_dir=lambda wc, input: os.path.dirname(input.metrics),
         stores=lambda wc: eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
-        device=config["evaluate"]["device"],
-        batch_clips=config["evaluate"]["batch_clips"],
-        min_shared=config["evaluate"]["min_shared_classes"],
+        settings=stage_settings.evaluate_cross(config),
+        runtime=lambda wc, resources: stage_settings.runtime(config, "evaluate")["evaluate"],
     script:
         "../scripts/evaluate_cross.py"
 
@@ -83,6 +83,7 @@ rule overlap_table:
 rule gather_results:
     input:
         cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=eval_plan.study_runs(STUDY)),
+        provenance=expand(f"{RESULTS}/runs/{{run}}/provenance.json", run=eval_plan.study_runs(STUDY)),
     output:
         runs_csv=report(f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"),
         runs_parquet=f"{RESULTS}/tables/runs.parquet",
@@ -101,7 +102,16 @@ rule gather_results:
         mem_mb=2000,
         runtime=20,
     params:
-        settings=config["evaluate"],
+        settings=stage_settings.gather(config),
+        # the settings_hash each run must carry under the current config (provenance.json)
+        expected=lambda wc: {
+            run: stage_settings.settings_hash(
+                stage_settings.run_lineage(config, RunKey.parse(run).as_dict())
+            )
+            for run in eval_plan.study_runs(STUDY)
+        },
+        # results/runs/{run: 8 parts}/provenance.json -> results/runs
+        runs_dir=lambda wc, input: str(Path(input.provenance[0]).parents[8]),
     script:
         "../scripts/gather_results.py"
 

@@ -39,7 +39,7 @@ rule plot_figures:
         # results/ is two levels above results/tables/runs.csv
         results=lambda wc, input: os.path.dirname(os.path.dirname(input.runs)),
         datasets=STUDY["datasets"],
-        settings=config["evaluate"],
+        settings=stage_settings.figures(config),
     script:
         "../scripts/plot_figures.py"
 
@@ -59,7 +59,7 @@ rule figures:
     params:
         results=RESULTS,
         datasets=STUDY["datasets"],
-        settings=config["evaluate"],
+        settings={**stage_settings.gather(config), **stage_settings.figures(config)},
     script:
         "../scripts/figures_regenerate.py"
 

@@ -1,5 +1,4 @@
 # Registration: one manifest (+ folds), one rejection table and one record per dataset.
-from ferstudy.datasets.register import registration_entry
 
 
 rule register_dataset:
@@ -15,10 +14,6 @@ rule register_dataset:
     conda:
         ENVS["faces"]
     params:
-        # same_subjects_as shapes only check_overlap: declaring it re-registers nothing
-        entry=lambda wc: registration_entry(config["datasets"][wc.dataset]),
-        folds=config["register"]["folds"],
-        seed=config["register"]["fold_seed"],
-        strict=config["register"]["strict"],
+        settings=lambda wc: stage_settings.register(config, wc.dataset),
     script:
         "../scripts/register_dataset.py"

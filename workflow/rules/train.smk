@@ -24,6 +24,11 @@ rule pretrain_model:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
+    params:
+        settings=stage_settings.pretrain(config),
+        # derived params (they take `resources`) are not compared by the rerun trigger
+        runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
+        results=lambda wc, input: results_of_store(input.stores[0]),
     script:
         "../scripts/pretrain_model.py"
 
@@ -38,6 +43,7 @@ rule train_model:
         embeddings=f"{RESULTS}/runs/{TRAIN_RUN}/embeddings.npy",
         curve=f"{RESULTS}/runs/{TRAIN_RUN}/curve.csv",
         config=f"{RESULTS}/runs/{TRAIN_RUN}/config.yaml",
+        provenance=f"{RESULTS}/runs/{TRAIN_RUN}/provenance.json",
     log:
         f"{RESULTS}/logs/train_model/{TRAIN_RUN}.log",
     benchmark:

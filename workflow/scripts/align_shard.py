@@ -7,7 +7,7 @@ with logged(snakemake.log[0]):
     align_shard(
         snakemake.input.manifest,
         snakemake.output.shard,
-        snakemake.params.align,
+        snakemake.params.settings,
         Path(snakemake.input.detector).parent,
         snakemake.params.temporal,
         int(snakemake.wildcards.shard),

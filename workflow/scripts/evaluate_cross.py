@@ -6,8 +6,8 @@ with logged(snakemake.log[0]):
         snakemake.params.run_dir,
         snakemake.params.stores,
         snakemake.output.cross,
-        device=snakemake.params.device,
-        batch_clips=snakemake.params.batch_clips,
-        min_shared=snakemake.params.min_shared,
+        device=snakemake.params.runtime["device"],
+        batch_clips=snakemake.params.runtime["batch_clips"],
+        min_shared=snakemake.params.settings["min_shared_classes"],
         overlap_csv=snakemake.input.get("overlap"),
     )

@@ -8,6 +8,6 @@ with logged(snakemake.log[0]):
         snakemake.input.manifest,
         list(snakemake.input.shards),
         Path(snakemake.output.index).parent,
-        snakemake.params.align,
+        snakemake.params.settings,
         snakemake.output.sheet,
     )

@@ -1,8 +1,12 @@
 from ferstudy.evaluate.gather import gather_cross_files
 from ferstudy.logs import logged
+from ferstudy.provenance import check_fresh
 
 with logged(snakemake.log[0]):
     out = snakemake.output
+    # runs made under other settings (e.g. by --touch or --rerun-triggers mtime) are refused
+    check_fresh(snakemake.params.expected, snakemake.params.runs_dir)
     gather_cross_files(snakemake.input.cross, snakemake.params.settings,
                        {"runs_csv": out.runs_csv, "runs_parquet": out.runs_parquet,
-                        "summary": out.summary, "comparisons": out.comparisons})
+                        "summary": out.summary, "comparisons": out.comparisons},
+                       hashes=snakemake.params.expected)

@@ -16,6 +16,6 @@ with logged(snakemake.log[0]):
     generate_stage(
         snakemake.input.generator,
         Path(snakemake.output.index).parent,
-        clips_per_class=snakemake.params.clips_per_class,
-        seed=snakemake.params.seed,
+        clips_per_class=snakemake.params.settings["clips_per_class"],
+        seed=snakemake.params.settings["seed"],
     )

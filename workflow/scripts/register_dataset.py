@@ -1,14 +1,15 @@
 from ferstudy.datasets.register import register
 from ferstudy.logs import logged
 
+settings = snakemake.params.settings
 with logged(snakemake.log[0]):
     register(
         snakemake.wildcards.dataset,
-        snakemake.params.entry,
+        settings["entry"],
         snakemake.output.manifest,
         snakemake.output.rejected,
-        folds=snakemake.params.folds,
-        seed=snakemake.params.seed,
-        strict=snakemake.params.strict,
+        folds=settings["register"]["folds"],
+        seed=settings["register"]["fold_seed"],
+        strict=settings["register"]["strict"],
         record_json=snakemake.output.record,
     )

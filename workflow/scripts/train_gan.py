@@ -16,8 +16,8 @@ with logged(snakemake.log[0]):
     # results/aligned/<member>/index.csv -> results
     results = Path(snakemake.input[0]).parents[2]
     train_gan_stage(
-        {"results": str(results), "study": {"classes": snakemake.params.classes},
-         "augment": {"sd": snakemake.params.sd}},
+        {"results": str(results), "study": {"classes": snakemake.params.settings["classes"]},
+         "augment": {"sd": snakemake.params.settings["sd"]}},
         snakemake.wildcards.dataset,
         int(snakemake.wildcards.fold),
         Path(snakemake.output.generator).parent,

@@ -63,7 +63,8 @@ class DatasetAdapter:
         if not self.root.exists():
             raise DatasetError(
                 f"dataset {self.name!r}: root {self.root} does not exist; set "
-                f"'datasets.{self.name}.root' (e.g. --config datasets.{self.name}.root=/data/...)"
+                f"'datasets.{self.name}.root' (e.g. snakemake --config "
+                f"'datasets={{{self.name}: {{root: /data/...}}}}', or in a study file)"
             )
         if not self.root.is_dir():
             raise DatasetError(
@@ -74,8 +75,9 @@ class DatasetAdapter:
     def layout_error(self, missing: str) -> DatasetError:
         found = sorted(p.name for p in self.root.iterdir())[:12]
         return DatasetError(
-            f"dataset {self.name!r}: {self.root} does not look like a {type(self).__name__} "
-            f"root: expected {self.LAYOUT}; missing {missing}; found: {', '.join(found) or '(empty)'}"
+            f"dataset {self.name!r}: {self.root} ('datasets.{self.name}.root') does not look like "
+            f"a {type(self).__name__} root: expected {self.LAYOUT}; missing {missing}; found: "
+            f"{', '.join(found) or '(empty)'}"
         )
 
     def choice(self, option: str, allowed: tuple[str, ...] | list[str]) -> str:

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy.datasets.register import register
     from ferstudy.logs import logged
 
-    config = load_config(args)
+    config = load_config(args, need_study=False)   # only the dataset's section is needed
     if args.dataset not in config["datasets"]:
         raise ValueError(f"dataset {args.dataset!r} is not declared under 'datasets'; "
                          f"declared: {', '.join(config['datasets'])}")

@@ -48,6 +48,15 @@ def make_adapter(name: str, entry: dict[str, Any]):
     return adapter_cls(name, entry["root"], entry.get("options", {}), fps=entry.get("fps"))
 
 
+def check_layout(name: str, entry: dict[str, Any]) -> None:
+    """Raise DatasetError unless the root exists and its top level has the adapter's layout
+    (the checks an adapter's scan makes before its first clip): cheap, for the workflow to run
+    before any job starts."""
+    adapter = make_adapter(name, entry)
+    adapter.check_root()
+    next(iter(adapter.scan()), None)
+
+
 def printable(text: str) -> str:
     """A file name as valid UTF-8 text: undecodable bytes (surrogate escapes) become \\xNN."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

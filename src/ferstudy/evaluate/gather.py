@@ -38,7 +38,11 @@ def gather_results(runs: pd.DataFrame, settings: Mapping,
 
 
 def gather_cross_files(paths: Iterable[str | Path], settings: Mapping,
-                       out: Mapping[str, str | Path]) -> pd.DataFrame:
+                       out: Mapping[str, str | Path],
+                       hashes: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """``hashes``: run -> settings_hash (provenance.json), runs.csv's ``settings_hash`` column."""
     runs = read_cross_tables(paths)
+    if hashes is not None:
+        runs.insert(1, "settings_hash", runs["run"].map(hashes))
     gather_results(runs, settings, out)
     return runs

@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import logging
 
+    from ferstudy import settings
     from ferstudy.command_config import load_config
     from ferstudy.logs import logged
 
@@ -41,7 +42,9 @@ def run(args: argparse.Namespace) -> None:
             from ferstudy.train.pretrain import run_pretrain
 
             out = args.out or results / "pretrain" / args.dataset / args.arch / f"fold{args.fold}" / "model.pt"
-            run_pretrain(config, dataset=args.dataset, arch=args.arch, fold=args.fold, out=out,
+            # the slice the pretrain_model rule passes (ferstudy.settings), not the whole config
+            run_pretrain(settings.command_config(config, settings.pretrain(config), "train"),
+                         dataset=args.dataset, arch=args.arch, fold=args.fold, out=out,
                          threads=args.threads, log=log.info)
             return
         wildcards = {k: getattr(args, k) for k in
@@ -54,21 +57,26 @@ def run(args: argparse.Namespace) -> None:
             import yaml
 
             print(f"run folder: {run_dir}")
-            print(yaml.safe_dump({"train": config["train"]}, sort_keys=False), end="")
+            print(yaml.safe_dump(settings.train(config, wildcards), sort_keys=False), end="")
             return
         pretrained = results / "pretrain" / args.dataset / args.arch / f"fold{args.fold}" / "model.pt"
         from ferstudy.augment import AUGMENTS
 
         synthetic = (results / "synthetic" / args.dataset / f"fold{args.fold}" / "index.csv"
                      if AUGMENTS.get(args.augment).synthetic else None)
-        train_from_workflow(config=config, wildcards=wildcards, run_dir=run_dir,
+        train_from_workflow(config=settings.command_config(config, settings.train(config, wildcards),
+                                                           "train"),
+                            lineage=settings.run_lineage(config, wildcards), run_dir=run_dir,
                             pretrained=pretrained if args.init == "ft" else None,
                             synthetic=synthetic, threads=args.threads, log=log.info)
 
 
-def train_from_workflow(*, config: dict, wildcards: dict, run_dir, pretrained=None,
-                        synthetic=None, threads: int = 1, log=print) -> dict:
-    """Shared by the train_model rule and ``ferstudy train``: read the stores, train, write."""
+def train_from_workflow(*, config: dict, lineage: dict, wildcards: dict, run_dir,
+                        pretrained=None, synthetic=None, threads: int = 1, log=print) -> dict:
+    """Shared by the train_model rule and ``ferstudy train``: read the stores, train, write
+    the run folder and its provenance.json. ``config``: the job's settings slice with runtime
+    values and ``results`` (ferstudy.settings.train / job_config); ``lineage``:
+    ferstudy.settings.run_lineage of the run."""
     from ferstudy.clipstore import load_dataset, read_store
     from ferstudy.runkey import RunKey
     from ferstudy.train.run import train_run
@@ -79,5 +87,14 @@ def train_from_workflow(*, config: dict, wildcards: dict, run_dir, pretrained=No
                    seed=int(wildcards["seed"]), fold=int(wildcards["fold"]))
     clips = load_dataset(config["results"], spec.dataset, mmap=False)
     syn = read_store(Path(synthetic).parent, mmap=False) if synthetic else None
-    return train_run(spec, config, run_dir, clips=clips, synthetic=syn, pretrained=pretrained,
-                     threads=threads, log=log)
+    metrics = train_run(spec, config, run_dir, clips=clips, synthetic=syn, pretrained=pretrained,
+                        threads=threads, log=log)
+    from ferstudy.config import dataset_members
+    from ferstudy.provenance import write_provenance
+
+    results = Path(config["results"])
+    inputs = [p for m in dataset_members(spec.dataset)
+              for p in (results / "registry" / f"{m}.csv", results / "aligned" / m / "index.csv")]
+    inputs += [p for p in (synthetic, pretrained) if p]
+    write_provenance(run_dir, lineage, device=metrics["device"], inputs=inputs)
+    return metrics

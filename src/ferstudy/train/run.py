@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from ferstudy import settings
 from ferstudy.runkey import RunKey
 from ferstudy.train import device as dev
 from ferstudy.train.checkpoint import fingerprint
@@ -22,9 +23,9 @@ from ferstudy.train.metrics import classification_metrics
 from ferstudy.train.outputs import predictions_frame, split_frame, write_run_outputs
 from ferstudy.train.predict import predict
 
-# train.* keys that change where or how fast a run goes, not what it computes
-RUNTIME_KEYS = {"device", "num_workers", "gpu", "mem_mb", "runtime", "threads", "log_every_s",
-                "pretrain"}
+# train.* keys left out of the resume fingerprint: runtime-only (one list: ferstudy.settings)
+# and the pretrain section (an ft run's weights enter the fingerprint as `ft`)
+RUNTIME_KEYS = set(settings.RUNTIME_KEYS) | {"pretrain"}
 
 
 def arch_kwargs(data: RunData, tcfg: dict) -> dict[str, Any]:
@@ -80,7 +81,8 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
         f"{list(data.classes)}; device {dev.describe(device)}, amp "
         f"{dev.amp_dtype(device, tcfg['amp'])}, threads {threads}")
     kwargs = arch_kwargs(data, tcfg)
-    ft = ft_source(tcfg["pretrain"], pretrained, spec)
+    # an ri job's settings slice carries no train.pretrain (ferstudy.settings.train)
+    ft = ft_source(tcfg["pretrain"], pretrained, spec) if spec.init == "ft" else None
     model, report = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
     model = dev.prepare_model(model, device)
     data.notes["ft"] = None if report is None else {
