@@ -125,11 +125,12 @@ def weak_view(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def strong_view(x: torch.Tensor, generator: torch.Generator, n_ops: int = 3,
                 magnitude: float = 5.0) -> torch.Tensor:
-    """Strong view: the weak view, then RandAugment(n_ops, magnitude) applied clip-consistently
-    (see ``ferstudy.augment.randaugment``; magnitude on RandAugment's 0..10 scale)."""
+    """Strong view: RandAugment(n_ops, magnitude) applied clip-consistently, then the weak view
+    (the Ada-CM code's order: RandAugment first in its strong transform; see
+    ``ferstudy.augment.randaugment``; magnitude on RandAugment's 0..10 scale)."""
     from ferstudy.augment.randaugment import rand_augment
 
-    return rand_augment(weak_view(x, generator), generator, n_ops=n_ops, magnitude=magnitude)
+    return weak_view(rand_augment(x, generator, n_ops=n_ops, magnitude=magnitude), generator)
 
 
 def augment_view(x: torch.Tensor, strength: str, generator: torch.Generator) -> torch.Tensor:

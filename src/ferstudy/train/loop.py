@@ -6,6 +6,19 @@ every epoch, so a run resumed from its epoch-e checkpoint draws exactly the batc
 masks and augmentations an uninterrupted run draws: resumed and uninterrupted runs end equal.
 The model reported is the best-validation epoch's (or the last when there is no validation
 set); the test fold is never looked at here.
+
+Equal budgets (``steps_per_epoch``, one rule for every method of a comparison): with
+``train_set`` (default) every epoch draws as many labelled clips as the run's training set
+holds clips, labelled or not, the labelled pool cycled in fresh shuffles; so supervised,
+SCN, curriculum (whose pool grows by stage) and Ada-CM (whose unlabelled batches ride along
+1:1) all take ceil(N_train / batch_size) optimiser steps per epoch. ``pool`` draws each
+method's own pool once (Ada-CM: max(labelled, unlabelled)), which gives a 5-labels-per-class
+supervised baseline a few steps per epoch against Ada-CM's dozens: kept only to reproduce
+earlier runs.
+
+Patience: a method whose schedule has stages (curriculum) resets the early-stopping counter
+at each stage move (``Method.stage_moved``), and early stopping needs ``min_epochs`` epochs in
+the final stage (``Method.epochs_in_stage``), so a move is never the epoch the run stops at.
 """
 from __future__ import annotations
 
@@ -51,6 +64,7 @@ class LoopConfig:
     amp: str = "auto"                  # auto | bf16 | fp16 | off (CUDA only)
     num_workers: int = -1              # -1: CPU 0 (data in memory), CUDA threads - 1
     log_every_s: float = 30.0          # progress line within an epoch at most this often
+    steps_per_epoch: str = "train_set"  # train_set (equal across methods) | pool (legacy)
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> "LoopConfig":
@@ -160,7 +174,8 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         ctx = StepContext(epoch=epoch, device=device, optimizer=optimizer, generator=aug_gen,
                           augment=_view_fn(aug_gen), log=log)
         pool = np.intersect1d(method.train_indices(epoch, len(data.train_labels)), labelled)
-        n_draw = method.epoch_size(len(pool), len(unlabelled) if method.needs_unlabelled else 0)
+        n_draw = epoch_draws(cfg.steps_per_epoch, method, n_train=len(data.train_labels),
+                             n_pool=len(pool), n_unlabelled=len(unlabelled))
         sampler.set(cycled_order(pool, n_draw, order_gen))
         u_order = unlabelled[torch.randperm(len(unlabelled), generator=order_gen).numpy()] \
             if method.needs_unlabelled else unlabelled
@@ -215,8 +230,10 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
             best_state = _cpu_state(evaluated)
         else:
             bad += 1
+        if method.stage_moved():
+            bad = 0                  # a new stage is a new problem: patience starts again
         step_schedule(optimizer, cfg, epoch)
-        stopped = (bad >= cfg.patience and epoch + 1 >= cfg.min_epochs
+        stopped = (bad >= cfg.patience and method.epochs_in_stage(epoch + 1) >= cfg.min_epochs
                    and method.stop_early_allowed())
         log(f"epoch {epoch + 1}/{cfg.epochs} train_loss {row['train_loss']:.4f} "
             f"train_acc {row['train_acc']:.3f} val_loss {row['val_loss']:.4f} "
@@ -239,6 +256,18 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         best_state = _cpu_state(method.eval_model(model))
     return FitResult(best_state, best_epoch, len(curve), curve,
                      wall0 + time.perf_counter() - t0, stopped)
+
+
+def epoch_draws(rule: str, method: Method, *, n_train: int, n_pool: int,
+                n_unlabelled: int) -> int:
+    """Labelled clips one epoch draws (the module docstring's ``steps_per_epoch`` rule)."""
+    if n_pool == 0:
+        return 0
+    if rule == "train_set":
+        return max(n_train, n_pool)
+    if rule == "pool":
+        return max(n_pool, n_unlabelled) if method.needs_unlabelled else n_pool
+    raise ValueError(f"train.steps_per_epoch {rule!r} unknown; allowed: train_set, pool")
 
 
 def cycled_order(pool: np.ndarray, n_draw: int, generator: torch.Generator) -> np.ndarray:

@@ -79,15 +79,16 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
         f"synthetic), {len(data.val)} val, {len(data.test)} test clips; classes "
         f"{list(data.classes)}; device {dev.describe(device)}, amp "
         f"{dev.amp_dtype(device, tcfg['amp'])}, threads {threads}")
-    kwargs = arch_kwargs(data, tcfg)
+    method_cfg = config.get("methods", {}).get(spec.method, {})
+    kwargs = {**arch_kwargs(data, tcfg), **METHODS.get(spec.method).arch_options(method_cfg)}
     ft = ft_source(tcfg["pretrain"], pretrained, spec)
     model, report = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
     model = dev.prepare_model(model, device)
     data.notes["ft"] = None if report is None else {
         "source": report.source, "sources": report.sources, "loaded": len(report.loaded),
         "adapted": len(report.adapted), "reinitialised": len(report.reinitialised)}
-    method = METHODS.get(spec.method)(config.get("methods", {}).get(spec.method, {}),
-                                      num_classes=len(data.classes), embed_dim=model.embed_dim)
+    method = METHODS.get(spec.method)(method_cfg, num_classes=len(data.classes),
+                                      embed_dim=model.embed_dim)
     loop_cfg = LoopConfig.from_config(tcfg)
     print_cfg = {k: v for k, v in tcfg.items() if k not in RUNTIME_KEYS}
     key = fingerprint({"run": asdict(spec), "train": print_cfg, "kwargs": kwargs,
