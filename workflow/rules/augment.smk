@@ -38,6 +38,7 @@ rule train_gan:
     params:
         classes=STUDY["classes"],
         sd=SD,
+        val_fraction=config["train"]["val_fraction"],   # its validation subjects are left out
     threads: 2
     resources:
         mem_mb=4000,

@@ -1,6 +1,8 @@
 # Training: one train_model job per point of the study grid, and the pretrain_model jobs that
-# the `ft` runs start from (one per target dataset x arch x test fold: the pool never holds
-# the target's test subjects). Settings: config section `train`; inputs: ferstudy.train.plan.
+# the `ft` runs start from (one per target dataset x arch x pool: `external`, shared by every
+# protocol other than full, or `fold<k>-full`, which adds the target's training folds minus
+# fold k's validation subjects; see ferstudy.train.pretrain). Settings: config section
+# `train`; inputs: ferstudy.train.plan.
 from ferstudy.train import plan as train_plan  # noqa: E402
 
 TRAIN_RUN = train_plan.RUN_PATTERN
@@ -8,13 +10,20 @@ TRAIN_RUN = train_plan.RUN_PATTERN
 
 rule pretrain_model:
     input:
-        unpack(lambda wc: train_plan.pretrain_inputs(wc.dataset, config)),
+        unpack(lambda wc: train_plan.pretrain_inputs(wc.dataset, wc.pool, config)),
     output:
-        model=train_plan.pretrain_model_path(RESULTS, "{dataset}", "{arch}", "{fold}"),
+        model=train_plan.pretrain_model_path(RESULTS, "{dataset}", "{arch}", "{pool}"),
     log:
-        f"{RESULTS}/logs/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.log",
+        f"{RESULTS}/logs/pretrain_model/{{dataset}}/{{arch}}/{{pool}}.log",
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
+        pool=r"external|fold[0-9]+-full",
+    params:
+        # what the pool and its training depend on (wt13: the per-stage slice of `train` and
+        # study.classes); a change reruns the pretraining
+        pretrain=config["train"]["pretrain"],
+        val_fraction=config["train"]["val_fraction"],
+        classes=STUDY["classes"],
     threads: config["train"]["threads"]
     resources:
         mem_mb=config["train"]["mem_mb"],

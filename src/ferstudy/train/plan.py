@@ -41,8 +41,9 @@ def uses_pretrain_rule(config: Mapping[str, Any]) -> bool:
     return not pcfg["checkpoint"] and not pcfg["torchvision"]
 
 
-def pretrain_model_path(results: str, dataset: str, arch: str, fold: int | str) -> str:
-    return f"{results}/pretrain/{dataset}/{arch}/fold{fold}/model.pt"
+def pretrain_model_path(results: str, dataset: str, arch: str, pool: str) -> str:
+    """``pool``: ``external`` or ``fold<k>-full`` (ferstudy.train.pretrain.pool_name)."""
+    return f"{results}/pretrain/{dataset}/{arch}/{pool}/model.pt"
 
 
 def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,8 +53,11 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
     results = config["results"]
     inputs: dict[str, Any] = {"stores": aligned_inputs(results, [wildcards["dataset"]])}
     if wildcards["init"] == "ft" and uses_pretrain_rule(config):
+        from ferstudy.train.pretrain import pool_name
+
+        pool = pool_name(config, wildcards["dataset"], wildcards["protocol"], wildcards["fold"])
         inputs["pretrained"] = pretrain_model_path(results, wildcards["dataset"],
-                                                   wildcards["arch"], wildcards["fold"])
+                                                   wildcards["arch"], pool)
     if AUGMENTS.get(wildcards["augment"]).synthetic:
         synthetic = f"{results}/synthetic/{wildcards['dataset']}/fold{wildcards['fold']}"
         inputs["synthetic"] = f"{synthetic}/index.csv"
@@ -61,7 +65,7 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
     return inputs
 
 
-def pretrain_inputs(dataset: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    from ferstudy.train.pretrain import source_members
+def pretrain_inputs(dataset: str, pool: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    from ferstudy.train.pretrain import pool_members
 
-    return {"stores": aligned_inputs(config["results"], source_members(config, dataset))}
+    return {"stores": aligned_inputs(config["results"], pool_members(config, dataset, pool))}

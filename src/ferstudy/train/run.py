@@ -85,7 +85,8 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
     model, report = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
     model = dev.prepare_model(model, device)
     data.notes["ft"] = None if report is None else {
-        "source": report.source, "sources": report.sources, "loaded": len(report.loaded),
+        "source": report.source, "sources": report.sources, **report.pool,
+        "loaded": len(report.loaded),
         "adapted": len(report.adapted), "reinitialised": len(report.reinitialised)}
     method = METHODS.get(spec.method)(method_cfg, num_classes=len(data.classes),
                                       embed_dim=model.embed_dim)
@@ -135,6 +136,9 @@ def finish(spec: RunKey, config: dict, out_dir: Path, data: RunData, model, meth
         "actual_noise_rate": data.notes["actual_noise_rate"],
         # datasets behind the ft weights: a cross-dataset test on one of them is not "unseen"
         "pretrain_sources": (data.notes["ft"] or {}).get("sources", []),
+        # which labels of the target the pool held ("full", "target excluded") and its size
+        "pretrain_protocol": (data.notes["ft"] or {}).get("pool_protocol"),
+        "pretrain_subjects": (data.notes["ft"] or {}).get("pool_subjects"),
         "ft_tensors": data.notes["ft"],
         "parameters": int(sum(p.numel() for p in model.parameters())),
         "run": str(spec),
