@@ -40,7 +40,7 @@ rule evaluate_cross:
 
 rule gather_results:
     input:
-        cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=eval_plan.study_runs(STUDY)),
+        cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=STUDY_RUNS),   # train.smk
     output:
         runs_csv=report(
             f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"

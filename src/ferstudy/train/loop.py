@@ -129,10 +129,14 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         device: torch.device, seed: int, threads: int = 1, augment_fn=None,
         checkpoint_path: str | Path | None = None, fingerprint: str = "",
         log: Callable[[str], None] = print,
-        on_epoch_end: Callable[[int], None] | None = None) -> FitResult:
+        on_epoch_end: Callable[[int], None] | None = None,
+        optimistic_probe: Callable[[torch.nn.Module], float] | None = None) -> FitResult:
     """Train ``model`` (already on ``device``) with ``method``; see the module docstring.
     ``augment_fn(x, generator)`` is the run's DA transform for training batches (or None).
-    ``on_epoch_end(epoch)`` runs after each checkpoint (tests use it to simulate a kill)."""
+    ``on_epoch_end(epoch)`` runs after each checkpoint (tests use it to simulate a kill).
+    ``optimistic_probe(model)``: only for a dataset on its release's split, the test accuracy
+    of each epoch's model, logged as curve column ``test_acc_optimistic`` to reproduce the
+    papers' best-epoch-on-test figure; nothing here reads it (selection stays on validation)."""
     method.heads.to(device)
     params = list(model.parameters()) + list(method.heads.parameters())
     optimizer = make_optimizer(params, cfg)
@@ -220,9 +224,13 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
             metrics["val_loss"] = nll(probs, data.val_labels)
             metrics["val_acc"] = float((probs.argmax(1) == data.val_labels).mean())
         method.on_epoch_end(epoch, metrics, ctx)
+        if optimistic_probe is not None:
+            metrics["test_acc_optimistic"] = optimistic_probe(evaluated)
         row = {"epoch": epoch, **{k: metrics.get(k, float("nan")) for k in
                                   ("train_loss", "train_acc", "val_loss", "val_acc")},
-               "lr": optimizer.param_groups[0]["lr"], **method.epoch_logs()}
+               "lr": optimizer.param_groups[0]["lr"], **method.epoch_logs(),
+               **({"test_acc_optimistic": metrics["test_acc_optimistic"]}
+                  if optimistic_probe is not None else {})}
         curve.append(row)
         score = metrics.get(cfg.monitor, float("nan"))
         if not len(data.val) or _better(cfg, score, best):
