@@ -92,9 +92,10 @@ def read_checkpoint(path: str | Path, arch: str) -> tuple[dict[str, torch.Tensor
     return blob, meta
 
 
-def torchvision_state(arch: str, log=print) -> dict[str, torch.Tensor] | None:
-    """torchvision's pretrained weights mapped to ``arch``'s names, or None (logged) when
-    torchvision is absent. Needs width 1.0 for the shapes to match."""
+def torchvision_state(arch: str, log=print) -> dict[str, torch.Tensor]:
+    """torchvision's pretrained weights mapped to ``arch``'s names. Needs width 1.0 for the
+    shapes to match. Without torchvision the run stops: an ``ft`` run that silently kept its
+    ``ri`` weights would be reported as fine-tuned."""
     if arch not in TORCHVISION:
         raise CheckpointError(f"no torchvision weights map onto arch {arch!r}; torchvision "
                               f"init exists for {', '.join(sorted(TORCHVISION))}")
@@ -104,9 +105,9 @@ def torchvision_state(arch: str, log=print) -> dict[str, torch.Tensor] | None:
         module, name = TORCHVISION[arch]
         builder = getattr(importlib.import_module(f"torchvision.{module}"), name)
     except ImportError:
-        log("torchvision is not installed: skipping torchvision weights (pip install "
-            "torchvision to use train.pretrain.torchvision)")
-        return None
+        raise CheckpointError("config key 'train.pretrain.torchvision' is true but torchvision "
+                              "is not installed: pip install -e '.[torchvision]', or name "
+                              "train.pretrain.sources / train.pretrain.checkpoint") from None
     state = builder(weights="DEFAULT").state_dict()   # downloads into the torch hub cache once
     return map_torchvision_keys(state, video=module == "models.video")
 
@@ -160,8 +161,6 @@ def load_pretrained(model: torch.nn.Module, *, arch: str, checkpoint: str | Path
     elif torchvision:
         state, name = torchvision_state(arch, log), f"torchvision weights for {arch}"
         sources, meta = ["torchvision"], {"pool": "torchvision", "pool_protocol": "external"}
-        if state is None:
-            return LoadReport(name + " (skipped: torchvision not installed)")
     else:
         raise CheckpointError(f"ft for arch {arch!r} needs a checkpoint: the pretrain_model "
                               f"output, train.pretrain.checkpoint or train.pretrain.torchvision")
