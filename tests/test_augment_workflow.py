@@ -12,6 +12,7 @@ import yaml
 from cartoon_clips import cartoon_clipset
 from ferstudy.augment.mixing import mix_synthetic
 from ferstudy.clipstore import load_dataset, read_store, write_store
+from ferstudy.train.data import validation_subjects
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -43,8 +44,15 @@ def test_gan_and_synthetic_store_through_snakemake(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     gan = tmp_path / "results" / "gan" / SET / "fold0"
     options = json.loads((gan / "options.json").read_text())
-    assert options["n_train"] == 72 and not any(s.endswith(("S000", "S004"))
-                                                 for s in options["train_subjects"])
+    assert not any(s.endswith(("S000", "S004")) for s in options["train_subjects"])
+    # the subjects every run of fold 0 validates on (config.yaml's val_fraction 0.2) are left out
+    merged = load_dataset(tmp_path / "results", SET)
+    held = validation_subjects(merged, fold=0, val_fraction=0.2, study_classes=options["classes"])
+    assert held and not set(held) & set(options["train_subjects"])
+    index = merged.index
+    kept = index[(index["fold"] != 0) & ~index["subject"].isin(held)
+                 & index["label"].isin(options["classes"])]
+    assert options["n_train"] == len(kept) < 72
     syn = read_store(tmp_path / "results" / "synthetic" / SET / "fold0")
     assert syn.shape == (4, 32, 32, 1) and (syn.index["synthetic"] == 1).all()
     assert syn.index["label"].value_counts().min() == 20

@@ -31,7 +31,9 @@ def finished_study(tmp_path):
     config = {"datasets": {d: {"root": str(tmp_path / "raw" / d)} for d in ("ckplus", "mug")},
               "study": {"datasets": DATASETS, "archs": ["vgg3d"], "inits": ["ri", "ft"],
                         "augments": ["none"], "seeds": [0, 1], "folds": [0], "classes": CLASSES},
-              "evaluate": {"bootstrap_resamples": 200, "figures": {"dpi": 50}}}
+              "evaluate": {"bootstrap_resamples": 200, "figures": {"dpi": 50}},
+              # real data with ft must name its weights (#15 item 2); no pretraining is run here
+              "train": {"pretrain": {"torchvision": True}}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     results = tmp_path / "results"
     runs = write_study(results, datasets=DATASETS, classes=CLASSES)

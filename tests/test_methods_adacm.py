@@ -133,7 +133,62 @@ def test_confident_clips_get_pseudo_label_loss_others_contrastive():
     assert loss.item() == pytest.approx(0.5 * logs["loss_s"] + 0.1 * logs["loss_c"], rel=1e-5)
 
 
-def test_epoch_is_one_pass_over_the_unlabelled_pool():
-    assert _adacm().epoch_size(12, 90) == 90
-    assert _adacm().epoch_size(40, 10) == 40
-    assert METHODS.get("supervised")({}, num_classes=3, embed_dim=8).epoch_size(12, 90) == 12
+def test_official_head_dropout_then_normalised_feature_then_linear():
+    from ferstudy.archs import build_model
+
+    opts = METHODS.get("adacm").arch_options({})
+    assert opts == {"head_dropout": 0.5, "feature_norm": True}
+    assert METHODS.get("adacm").arch_options({"head": "shared"}) == {}
+    assert METHODS.get("supervised").arch_options({}) == {}
+    torch.manual_seed(0)
+    model = build_model("resnet2d_lstm", num_classes=3, in_channels=1, frames=4, size=32,
+                        width=0.125, **opts).eval()
+    assert model.dropout.p == 0.5
+    logits, emb = model(clip_batch(3, t=4, size=32))
+    assert torch.allclose(emb.norm(dim=1), torch.ones(3), atol=1e-5)
+    assert torch.allclose(logits, model.head(emb), atol=1e-6)
+    plain = build_model("resnet2d_lstm", num_classes=3, in_channels=1, frames=4, size=32,
+                        width=0.125).eval()
+    plain.load_state_dict(model.state_dict())           # same tensors: ft loads either way
+    assert plain.dropout.p == 0.3
+    assert not torch.allclose(plain(clip_batch(3, t=4, size=32))[1].norm(dim=1), torch.ones(3))
+
+
+def test_ema_is_constant_by_default_warmup_is_an_option():
+    m = _adacm()
+    for steps in (0, 10, 500):
+        m.steps = steps
+        assert m.ema_decay_now() == 0.999
+    m = _adacm(ema_warmup=True)
+    m.steps = 0
+    assert m.ema_decay_now() == pytest.approx(0.1)
+
+
+def test_strong_view_is_randaugment_then_weak():
+    from ferstudy.augment.affine import strong_view, weak_view
+    from ferstudy.augment.randaugment import rand_augment
+
+    x = clip_batch(4, c=3, t=3, size=16)
+    got = strong_view(x, torch.Generator().manual_seed(5))
+    g = torch.Generator().manual_seed(5)
+    want = weak_view(rand_augment(x, g, n_ops=3, magnitude=5.0), g)
+    g = torch.Generator().manual_seed(5)
+    other = rand_augment(weak_view(x, g), g, n_ops=3, magnitude=5.0)
+    assert torch.equal(got, want) and not torch.equal(got, other)
+
+
+def test_thresholds_are_measured_on_weak_views_of_labelled_clips():
+    torch.manual_seed(0)
+    model = TinyVideoNet()
+    m = _adacm()
+    clips = (np.random.default_rng(0).random((6, 4, 12, 12, 1)) * 255).astype(np.uint8)
+    m.prepare(TrainData(labels=np.array([0, 1, 2, -1, -1, 0]), clips=clips, classes=("a", "b", "c")))
+    m._teacher_of(model)
+    seen = []
+
+    def augment(x, strength):
+        seen.append((strength, x.shape[0]))
+        return x
+
+    probs, targets = m._labelled_predictions(torch.device("cpu"), augment)
+    assert seen == [("weak", 4)] and targets.tolist() == [0, 1, 2, 0] and probs.shape == (4, 3)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from ferstudy.clipstore import load_dataset, write_store
-from ferstudy.train.data import EmptyClassError, build_run_data
+from ferstudy.train.data import EmptyClassError, build_run_data, validation_subjects
 from ferstudy.train.pretrain import pool_for, source_members
 from toyclips import TOY_CLASSES, toy_clipset
 
@@ -31,14 +31,28 @@ def test_train_val_test_are_subject_disjoint_and_test_is_the_fold(fold):
     assert (names[data.test_labels] == data.test.index["label"]).all()
 
 
-def test_val_split_depends_on_the_seed_but_test_does_not():
+def test_val_split_is_a_function_of_the_fold_shared_with_gan_and_pool():
     cs = toy_clipset(subjects=12, size=16, frames=2, folds=4)
-    a = build_run_data(cs, name="toy", fold=1, study_classes=TOY_CLASSES, val_fraction=0.3, seed=0)
-    b = build_run_data(cs, name="toy", fold=1, study_classes=TOY_CLASSES, val_fraction=0.3, seed=0)
-    c = build_run_data(cs, name="toy", fold=1, study_classes=TOY_CLASSES, val_fraction=0.3, seed=5)
-    assert _subjects(a.val) == _subjects(b.val)
-    assert _subjects(a.test) == _subjects(c.test)
-    assert _subjects(a.val) != _subjects(c.val)
+    runs = [build_run_data(cs, name="toy", fold=1, study_classes=TOY_CLASSES, val_fraction=0.3,
+                           seed=s) for s in (0, 5, 11)]
+    shared = validation_subjects(cs, fold=1, val_fraction=0.3, study_classes=TOY_CLASSES)
+    assert shared and all(sorted(_subjects(r.val)) == shared for r in runs)
+    assert all(_subjects(r.test) == _subjects(runs[0].test) for r in runs)
+    other = validation_subjects(cs, fold=2, val_fraction=0.3, study_classes=TOY_CLASSES)
+    assert other != shared                     # a different fold validates on others
+
+
+@pytest.mark.parametrize("protocol", ["labels1", "frac20"])
+def test_label_budget_runs_have_no_validation_labels(protocol):
+    cs = toy_clipset(subjects=12, clips_per_class=2, size=16, frames=2, folds=4)
+    full = build_run_data(cs, name="toy", fold=0, study_classes=TOY_CLASSES, val_fraction=0.25,
+                          seed=0)
+    semi = build_run_data(cs, name="toy", fold=0, study_classes=TOY_CLASSES, val_fraction=0.25,
+                          seed=0, protocol=protocol)
+    assert len(semi.val) == 0 and len(semi.val_labels) == 0
+    # the validation subjects are left out of the run, not turned into training clips
+    assert _subjects(semi.train) == _subjects(full.train)
+    assert not _subjects(semi.train) & _subjects(full.val)
 
 
 def test_merged_set_keeps_members_subjects_apart(tmp_path):
@@ -53,15 +67,20 @@ def test_merged_set_keeps_members_subjects_apart(tmp_path):
     assert len(data.test) == 2 * 2 * len(TOY_CLASSES)
 
 
-def test_protocol_touches_training_labels_only():
-    cs = toy_clipset(subjects=12, clips_per_class=2, size=16, frames=2, folds=4)
-    data = build_run_data(cs, name="toy", fold=0, study_classes=TOY_CLASSES, val_fraction=0.2,
-                          seed=0, protocol="noisesym50")
+def test_noise_reaches_training_and_validation_labels_never_test_labels():
+    cs = toy_clipset(subjects=20, clips_per_class=3, size=16, frames=2, folds=4)
+    data = build_run_data(cs, name="toy", fold=0, study_classes=TOY_CLASSES, val_fraction=0.3,
+                          seed=0, protocol="noisesym40")
     lookup = {c: i for i, c in enumerate(data.classes)}
     truth = data.train.index["label"].map(lookup).to_numpy()
     assert (data.clean_labels == truth).all()
-    assert 0.4 < (data.train_labels != truth).mean() < 0.6
-    assert (data.val_labels == data.val.index["label"].map(lookup).to_numpy()).all()
+    assert 0.3 < (data.train_labels != truth).mean() < 0.5
+    # validation labels carry the same noise: one draw over training and validation clips
+    clean_val = data.val.index["label"].map(lookup).to_numpy()
+    val_rate = (data.val_labels != clean_val).mean()
+    assert data.notes["val_noise_rate"] == pytest.approx(val_rate) and 0.2 < val_rate < 0.6
+    n_flipped = (data.val_labels != clean_val).sum() + (data.train_labels != truth).sum()
+    assert n_flipped == round(0.4 * (len(data.train) + len(data.val)))
     assert (data.test_labels == data.test.index["label"].map(lookup).to_numpy()).all()
     semi = build_run_data(cs, name="toy", fold=0, study_classes=TOY_CLASSES, val_fraction=0.2,
                           seed=0, protocol="labels1")

@@ -122,17 +122,17 @@ def test_torchvision_video_names_map_onto_resnet3d():
     assert set(image) <= set(build_model("resnet2d_lstm", num_classes=6, **KW).state_dict())
 
 
-def test_torchvision_weights_are_skipped_cleanly_without_torchvision():
+def test_torchvision_weights_without_torchvision_stop_the_run():
     try:
         import torchvision  # noqa: F401
-        pytest.skip("torchvision is installed here; the skip path cannot be exercised")
+        pytest.skip("torchvision is installed here; the missing-package path cannot be exercised")
     except ImportError:
         pass
     model = build_model("resnet3d", num_classes=6, **KW)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    lines = []
-    report = load_pretrained(model, arch="resnet3d", torchvision=True, log=lines.append)
-    assert "skipped" in report.source and "not installed" in lines[0]
+    # never an ft run that silently kept its ri weights
+    with pytest.raises(CheckpointError, match=r"train.pretrain.torchvision.*not installed"):
+        load_pretrained(model, arch="resnet3d", torchvision=True, log=lambda m: None)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     with pytest.raises(CheckpointError, match="msanet"):
         load_pretrained(model, arch="msanet", torchvision=True)

@@ -28,7 +28,9 @@ def test_train_grid_through_snakemake(tmp_path):
         "study": {"datasets": ["ckplus", "merged-ckplus+mug"], "archs": ["resnet2d_lstm"],
                   "inits": ["ri", "ft"], "augments": ["none"], "seeds": [0], "folds": [0],
                   "cross_dataset": False},
-        "train": {"epochs": 2, "batch_size": 8, "width": 0.125, "pretrain": {"epochs": 1}},
+        # real data (not demo stand-ins): ft needs its sources named (#15 item 2)
+        "train": {"epochs": 2, "batch_size": 8, "width": 0.125,
+                  "pretrain": {"epochs": 1, "sources": ["ckplus", "mug"]}},
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     # three jobs: ri on a single set, pretrain + ft on the merged set
@@ -49,14 +51,15 @@ def test_train_grid_through_snakemake(tmp_path):
         assert not (run / "checkpoint.pt").exists()
         # an ft run records the datasets behind its weights (cross-dataset tests need to know)
         assert metrics["pretrain_sources"] == (["ckplus", "mug"] if "/ft/" in target else [])
+        assert metrics["pretrain_protocol"] == ("full" if "/ft/" in target else None)
     logs = tmp_path / "results" / "logs"
-    pretrained = tmp_path / "results" / "pretrain" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0" / "model.pt"
+    pretrained = tmp_path / "results" / "pretrain" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0-full" / "model.pt"
     assert pretrained.is_file()
     ft_log = (logs / "train_model" / (RUN.format(ds="merged-ckplus+mug", init="ft") + ".log")).read_text()
     assert "ft weights from" in ft_log and "re-initialised: head.weight" in ft_log
     assert "loaded: backbone.conv1.weight" in ft_log
     ri_log = (logs / "train_model" / (RUN.format(ds="ckplus", init="ri") + ".log")).read_text()
     assert "ft weights" not in ri_log and "epoch 2/2" in ri_log
-    pre_log = (logs / "pretrain_model" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0.log").read_text()
-    assert "pool ['ckplus', 'mug'] (target test fold excluded)" in pre_log
+    pre_log = (logs / "pretrain_model" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0-full.log").read_text()
+    assert "pool fold0-full: ['ckplus', 'mug'] (full" in pre_log
     assert not (tmp_path / "results" / "pretrain" / "ckplus").exists()   # ri needs none

@@ -228,6 +228,56 @@ def _check_cross_references(config: dict[str, Any]) -> None:
                     f"config key 'study.datasets[{i}]': {name!r} uses dataset {member!r}, "
                     f"which is not declared under 'datasets'; declared: {', '.join(declared)}"
                 )
+    _check_ft_sources(config)
+    _check_sd_protocols(config)
+
+
+def _check_sd_protocols(config: dict[str, Any]) -> None:
+    """The GAN of a (training set, fold) learns from the registered labels of its training
+    subjects: a run whose protocol withholds or corrupts labels must not get its clips."""
+    study = config.get("study", {})
+    sd = [a for a in study.get("augments", []) if "sd" in str(a).split("+")]
+    other = [p for p in study.get("protocols", []) if p != "full"]
+    if sd and other:
+        raise ConfigError(f"config key 'study.augments': {sd} with protocols {other}: the GAN "
+                          f"is trained on the full labels of the training folds, which these "
+                          f"protocols withhold or corrupt; run sd studies with protocols [full]")
+
+
+def _check_ft_sources(config: dict[str, Any]) -> None:
+    """``ft`` from the pretrain_model rule on real data needs sources the user chose: the
+    demo's stand-in pool is never silently used for a dataset that is not a demo, and runs
+    whose protocol is not ``full`` need a source other than the target (ferstudy.train.pretrain)."""
+    study = config.get("study", {})
+    pcfg = config.get("train", {}).get("pretrain", {})
+    if "ft" not in study.get("inits", []) or pcfg.get("checkpoint") or pcfg.get("torchvision"):
+        return
+    declared = config.get("datasets", {})
+    sources = [m for s in pcfg.get("sources", []) for m in dataset_members(s)]
+    for src in sources:
+        if src not in declared:
+            raise ConfigError(f"config key 'train.pretrain.sources': {src!r} is not declared "
+                              f"under 'datasets'; declared: {', '.join(declared)}")
+    choices = ("set train.pretrain.sources to an external dataset you hold (declared under "
+               "'datasets', e.g. [rafdb]), train.pretrain.checkpoint to a weights file, or "
+               "train.pretrain.torchvision: true")
+    for name in study.get("datasets", []):
+        members = dataset_members(name)
+        real = [m for m in members if m in declared and not is_demo(config, m)]
+        if real and not sources:
+            raise ConfigError(f"config key 'train.pretrain.sources': study dataset {name!r} is "
+                              f"real data and study.inits has ft, but no pretraining source is "
+                              f"named (the demo's pool is never used for real data); {choices}")
+        demo_sources = [m for m in sources if is_demo(config, m)]
+        if real and demo_sources:
+            raise ConfigError(f"config key 'train.pretrain.sources': {demo_sources} is a rendered "
+                              f"demo stand-in, but study dataset {name!r} is real data; {choices}")
+        external = [m for m in sources or [m for d in study.get("datasets", [])
+                                           for m in dataset_members(d)] if m not in members]
+        if not external and any(p != "full" for p in study.get("protocols", [])):
+            raise ConfigError(f"config key 'train.pretrain.sources': ft runs on {name!r} under "
+                              f"protocols other than full leave {name!r} out of their pool (its "
+                              f"labels are withheld or noisy), which then holds nothing; {choices}")
 
 
 def dataset_members(name: str) -> list[str]:

@@ -128,8 +128,10 @@ def align(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def train_gan(config: Mapping[str, Any]) -> dict[str, Any]:
+    # val_fraction: the GAN leaves out the validation subjects the engine picks for the fold
     return {"classes": list(config["study"]["classes"]),
-            "sd": shaping(config["augment"]["sd"], drop=SD_SAMPLING_KEYS | SD_MIXING_KEYS)}
+            "sd": shaping(config["augment"]["sd"], drop=SD_SAMPLING_KEYS | SD_MIXING_KEYS),
+            "val_fraction": config["train"]["val_fraction"]}
 
 
 def generate_clips(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -171,6 +173,10 @@ def train(config: Mapping[str, Any], wildcards: Mapping[str, Any]) -> dict[str, 
         aug["sd"] = {k: config["augment"]["sd"][k] for k in sorted(SD_MIXING_KEYS)}
     if aug:
         out["augment"] = aug
+    entry = config.get("datasets", {}).get(wildcards["dataset"])
+    if entry:   # adapter + options decide a release's own split (RAF-DB official), not the root
+        out["datasets"] = {wildcards["dataset"]: {k: entry[k] for k in ("adapter", "options")
+                                                   if k in entry}}
     return canonical(out)
 
 

@@ -26,7 +26,7 @@ rule align_shard:
         mem_mb=3000,
         runtime=120,
     params:
-        align=config["align"],
+        settings=stage_settings.align(config),
         temporal=get_temporal,
     script:
         "../scripts/align_shard.py"
@@ -63,6 +63,6 @@ rule gather_aligned:
         mem_mb=4000,
         runtime=30,
     params:
-        align=config["align"],
+        settings=stage_settings.align(config),
     script:
         "../scripts/gather_aligned.py"

@@ -45,8 +45,7 @@ rule train_gan:
         runtime=60,
         gpu=SD["gpu"],
     params:
-        classes=STUDY["classes"],
-        sd=SD,
+        settings=stage_settings.train_gan(config),
     script:
         "../scripts/train_gan.py"
 
@@ -70,8 +69,7 @@ rule generate_clips:
         mem_mb=2000,
         runtime=15,
     params:
-        clips_per_class=SD["clips_per_class"],
-        seed=SD["seed"],
+        settings=stage_settings.generate_clips(config),
     script:
         "../scripts/generate_clips.py"
 

@@ -26,6 +26,7 @@ rule download_ravdess:
         mem_mb=1000,
         runtime=240,
     params:
-        spec=config["download"]["ravdess"],
+        settings=stage_settings.download(config, "ravdess"),
+        runtime=lambda wc, resources: stage_settings.runtime(config, "download")["download"]["ravdess"],
     script:
         "../scripts/download_ravdess.py"

@@ -82,8 +82,8 @@ rule overlap_table:
 
 rule gather_results:
     input:
-        cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=eval_plan.study_runs(STUDY)),
-        provenance=expand(f"{RESULTS}/runs/{{run}}/provenance.json", run=eval_plan.study_runs(STUDY)),
+        cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=STUDY_RUNS),  # train.smk
+        provenance=expand(f"{RESULTS}/runs/{{run}}/provenance.json", run=STUDY_RUNS),
     output:
         runs_csv=report(f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"),
         runs_parquet=f"{RESULTS}/tables/runs.parquet",
@@ -108,7 +108,7 @@ rule gather_results:
             run: stage_settings.settings_hash(
                 stage_settings.run_lineage(config, RunKey.parse(run).as_dict())
             )
-            for run in eval_plan.study_runs(STUDY)
+            for run in STUDY_RUNS
         },
         # results/runs/{run: 8 parts}/provenance.json -> results/runs
         runs_dir=lambda wc, input: str(Path(input.provenance[0]).parents[8]),

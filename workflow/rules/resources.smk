@@ -20,7 +20,7 @@ rule get_face_models:
         mem_mb=1000,
         runtime=15,
     params:
-        cfg=config["face_models"],
+        settings=stage_settings.face_models(config),
     script:
         "../scripts/get_face_models.py"
 

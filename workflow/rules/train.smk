@@ -1,22 +1,27 @@
 # Training: one train_model job per point of the study grid, and the pretrain_model jobs that
-# the `ft` runs start from (one per target dataset x arch x test fold: the pool never holds
-# the target's test subjects). Settings: config section `train`; inputs: ferstudy.train.plan.
+# the `ft` runs start from (one per target dataset x arch x pool: `external`, shared by every
+# protocol other than full, or `fold<k>-full`, which adds the target's training folds minus
+# fold k's validation subjects; see ferstudy.train.pretrain). Settings: config section
+# `train`; inputs: ferstudy.train.plan.
 from ferstudy.train import plan as train_plan  # noqa: E402
 
 TRAIN_RUN = train_plan.RUN_PATTERN
+# the grid's runs; a dataset on its release's split (RAF-DB official) has one test fold, 0
+STUDY_RUNS = train_plan.study_runs(STUDY, train_plan.official_split_datasets(config))
 
 
 rule pretrain_model:
     input:
-        unpack(lambda wc: train_plan.pretrain_inputs(wc.dataset, config)),
+        unpack(lambda wc: train_plan.pretrain_inputs(wc.dataset, wc.pool, config)),
     output:
-        model=train_plan.pretrain_model_path(RESULTS, "{dataset}", "{arch}", "{fold}"),
+        model=train_plan.pretrain_model_path(RESULTS, "{dataset}", "{arch}", "{pool}"),
     log:
-        f"{RESULTS}/logs/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.log",
+        f"{RESULTS}/logs/pretrain_model/{{dataset}}/{{arch}}/{{pool}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/pretrain_model/{{dataset}}/{{arch}}/fold{{fold}}.tsv"
+        f"{RESULTS}/benchmarks/pretrain_model/{{dataset}}/{{arch}}/{{pool}}.tsv"
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
+        pool=r"external|fold[0-9]+-full",
     conda:
         ENVS["learning"]
     threads: config["train"]["threads"]
@@ -59,8 +64,13 @@ rule train_model:
         gpu=config["train"]["gpu"],
     params:
         run_dir=lambda wc, output: os.path.dirname(output.model),
+        settings=lambda wc: stage_settings.train(config, wc),
+        # this slice and the upstream jobs' (provenance.json, runs.csv's settings_hash)
+        lineage=lambda wc: stage_settings.run_lineage(config, wc),
+        runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
+        results=lambda wc, input: results_of_store(input.stores[0]),
     script:
         "../scripts/train_model.py"
 
 
-FINAL_OUTPUTS.append(lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=train_plan.study_runs(STUDY)))
+FINAL_OUTPUTS.append(lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=STUDY_RUNS))

@@ -8,7 +8,7 @@ with logged(snakemake.log[0]) as log:
                    {"results": snakemake.params.results}),
         dataset=snakemake.wildcards.dataset,
         arch=snakemake.wildcards.arch,
-        fold=int(snakemake.wildcards.fold),
+        pool=snakemake.wildcards.pool,
         out=snakemake.output.model,
         threads=snakemake.threads,
         log=log.info,

@@ -17,7 +17,8 @@ with logged(snakemake.log[0]):
     results = Path(snakemake.input[0]).parents[2]
     train_gan_stage(
         {"results": str(results), "study": {"classes": snakemake.params.settings["classes"]},
-         "augment": {"sd": snakemake.params.settings["sd"]}},
+         "augment": {"sd": snakemake.params.settings["sd"]},
+         "train": {"val_fraction": snakemake.params.settings["val_fraction"]}},
         snakemake.wildcards.dataset,
         int(snakemake.wildcards.fold),
         Path(snakemake.output.generator).parent,

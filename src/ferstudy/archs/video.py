@@ -25,9 +25,12 @@ from ferstudy.archs.backbones import Backbone
 
 
 class VideoClassifier(nn.Module):
-    """Common head: dropout + linear on the embedding; inputs are normalised to [-1, 1]."""
+    """Common head: dropout + linear on the embedding; inputs are normalised to [-1, 1].
+    With ``feature_norm`` (Ada-CM's head): dropout -> L2 normalisation -> linear, and the
+    embedding returned is that normalised feature."""
 
     onset_diff = False   # set by the builder: append (frame - first frame) channels
+    feature_norm = False  # set by the builder
 
     def __init__(self, embed_dim: int, num_classes: int, dropout: float = 0.3):
         super().__init__()
@@ -42,6 +45,9 @@ class VideoClassifier(nn.Module):
         if self.onset_diff:
             x = torch.cat([x, x - x[:, :, :1]], dim=1)            # (B, 2C, T, H, W)
         emb = self.embed(x)
+        if self.feature_norm:
+            emb = nn.functional.normalize(self.dropout(emb), dim=1)
+            return self.head(emb), emb
         return self.head(self.dropout(emb)), emb
 
     def embed(self, x: Tensor) -> Tensor:

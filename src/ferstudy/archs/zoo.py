@@ -101,7 +101,14 @@ def msanet(*, num_classes: int, in_channels: int, frames: int, size: int, width:
 
 
 def build_model(arch: str, *, num_classes: int, in_channels: int, frames: int, size: int,
-                width: float, onset_diff: bool = False):
-    """The one factory: unknown names fail with the list of registered architectures."""
-    return ARCHS.get(arch)(num_classes=num_classes, in_channels=in_channels, frames=frames,
-                           size=size, width=width, onset_diff=onset_diff)
+                width: float, onset_diff: bool = False, head_dropout: float | None = None,
+                feature_norm: bool = False):
+    """The one factory: unknown names fail with the list of registered architectures.
+    ``head_dropout`` / ``feature_norm``: the head's dropout rate (default 0.3) and whether the
+    classifier sees the L2-normalised embedding (Ada-CM's official head); no new tensors."""
+    model = ARCHS.get(arch)(num_classes=num_classes, in_channels=in_channels, frames=frames,
+                            size=size, width=width, onset_diff=onset_diff)
+    if head_dropout is not None:
+        model.dropout.p = float(head_dropout)
+    model.feature_norm = bool(feature_norm)
+    return model

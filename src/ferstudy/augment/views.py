@@ -1,7 +1,7 @@
 """The weak / strong views that methods ask for (``ctx.augment(x, strength)``).
 
-Weak = Ada-CM / FixMatch's shift + mirror (an affine draw, ``affine``); strong = the weak view
-then clip-consistent RandAugment (``randaugment``). Kept apart from both so that neither
+Weak = Ada-CM / FixMatch's shift + mirror (an affine draw, ``affine``); strong = clip-consistent
+RandAugment (``randaugment``) then the weak view, as the Ada-CM code orders them. Kept apart from both so that neither
 imports the other's user. Shapes: ``x`` float ``(B, C, T, H, W)`` in [0, 1] -> same.
 """
 from __future__ import annotations
@@ -25,9 +25,10 @@ def weak_view(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def strong_view(x: torch.Tensor, generator: torch.Generator, n_ops: int = 3,
                 magnitude: float = 5.0) -> torch.Tensor:
-    """Strong view: the weak view, then RandAugment(n_ops, magnitude) applied clip-consistently
-    (see ``ferstudy.augment.randaugment``; magnitude on RandAugment's 0..10 scale)."""
-    return rand_augment(weak_view(x, generator), generator, n_ops=n_ops, magnitude=magnitude)
+    """Strong view: RandAugment(n_ops, magnitude) applied clip-consistently, then the weak view
+    (the Ada-CM code's order: RandAugment first in its strong transform; see
+    ``ferstudy.augment.randaugment``; magnitude on RandAugment's 0..10 scale)."""
+    return weak_view(rand_augment(x, generator, n_ops=n_ops, magnitude=magnitude), generator)
 
 
 def augment_view(x: torch.Tensor, strength: str, generator: torch.Generator) -> torch.Tensor:

@@ -80,6 +80,16 @@ class DatasetAdapter:
             f"{', '.join(found) or '(empty)'}"
         )
 
+    def fixed_folds(self, manifest):
+        """Folds the release itself defines (a pandas Series per manifest row), or None for
+        ferstudy's subject-independent k-fold (``register.folds``)."""
+        return None
+
+    @classmethod
+    def official_split(cls, options: dict[str, Any] | None) -> bool:
+        """True when ``fixed_folds`` applies: one test fold, 0 (the release's test split)."""
+        return False
+
     def choice(self, option: str, allowed: tuple[str, ...] | list[str]) -> str:
         """An option whose value must be one of ``allowed``; a clear error names the key."""
         value = self.options[option]

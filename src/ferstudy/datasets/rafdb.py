@@ -14,7 +14,18 @@ subset as released (``basic/`` folder of the distribution)::
   ``Image/original/train_00001.jpg``. A listed image that is missing is rejected as "label
   file without frames" (path ``list_patition_label.txt:<line>``); images that no line lists
   are not registered (no label, no identity).
-- Option ``partition``: ``all`` (default), ``train`` or ``test`` (the name prefix).
+- Option ``partition``: ``official`` (default): every image, with the release's split as the
+  folds: the test partition is fold 0, the one test fold, and the train partition is fold 1
+  (training and validation), so SCN / Ada-CM numbers are comparable with the papers' (which
+  train on train and report test). Only fold 0 is in the study grid for such a dataset
+  (``ferstudy.train.plan.study_runs``). ``cv`` (or ``all``): the pooled train + test images in
+  ferstudy's subject-independent k-fold (``register.folds``); ``train`` / ``test``: one
+  partition only, k-fold.
+- The papers' official code picks its epoch on the test split (the SCN code validates on
+  ``phase='test'`` and saves models above 0.87 test accuracy); ferstudy never does. For
+  comparison with published figures only, a run on the official split also records
+  ``accuracy_optimistic`` (test accuracy of the best epoch *on test*), a separate, labelled
+  column of runs.csv that no verdict, summary or figure headline uses.
 - Each image is a one-frame clip (``kind = "image"``, TEMPORAL ``static``); RAF-DB carries no
   identity labels, so each image is its own subject (``subject = clip_id = <name stem>``).
 
@@ -35,7 +46,8 @@ LABEL_FILE = Path("EmoLabel") / "list_patition_label.txt"
 
 @DATASETS.register("rafdb")
 class RAFDB(DatasetAdapter):
-    OPTIONS = {"aligned": True, "partition": "all"}
+    OPTIONS = {"aligned": True, "partition": "official"}
+    PARTITIONS = ("official", "cv", "all", "train", "test")
     CLASSES = ("neutral", "anger", "disgust", "fear", "happiness", "sadness", "surprise")
     TEMPORAL = "static"
     LAYOUT = "EmoLabel/list_patition_label.txt and Image/aligned/<name>_aligned.jpg"
@@ -46,8 +58,17 @@ class RAFDB(DatasetAdapter):
             return self.root / "Image" / "aligned" / f"{stem}_aligned{ext}"
         return self.root / "Image" / "original" / name
 
+    @classmethod
+    def official_split(cls, options) -> bool:
+        return {**cls.OPTIONS, **(options or {})}["partition"] == "official"
+
+    def fixed_folds(self, manifest):
+        if self.choice("partition", self.PARTITIONS) != "official":
+            return None
+        return (~manifest["clip_id"].astype(str).str.startswith("test_")).astype(int)
+
     def scan(self) -> Iterator[ClipRecord | Rejection]:
-        partition = self.choice("partition", ("all", "train", "test"))
+        partition = self.choice("partition", self.PARTITIONS)
         labels = self.root / LABEL_FILE
         if not labels.is_file():
             raise self.layout_error(str(LABEL_FILE))
@@ -66,7 +87,7 @@ class RAFDB(DatasetAdapter):
                                 f"label line {line.strip()[:40]!r} is not '<name> <code 1..7>'")
                 continue
             name = parts[0]
-            if partition != "all" and not name.startswith(partition + "_"):
+            if partition in ("train", "test") and not name.startswith(partition + "_"):
                 continue
             path = self.image_path(name)
             if not path.is_file():

@@ -164,7 +164,9 @@ def register(name: str, entry: dict[str, Any], out_csv: str | Path, rejected_csv
             f"rejected{': ' + rejection_summary(rejected) if len(rejected) else ''}); "
             f"expected {adapter.LAYOUT}"
         )
-    manifest["fold"] = assign_folds(manifest, folds, seed, dataset=name)
+    fixed = adapter.fixed_folds(manifest)      # the release's own split (RAF-DB official)
+    manifest["fold"] = fixed if fixed is not None else assign_folds(manifest, folds, seed,
+                                                                     dataset=name)
     missing = sorted(set(adapter.CLASSES) - set(manifest["label"]))
     if missing:
         log.warning("dataset %s: no clip of class(es) %s", name, ", ".join(missing))

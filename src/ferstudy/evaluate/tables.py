@@ -2,7 +2,9 @@
 
 ``runs.csv`` columns: ``run`` + every grid axis (``dataset, arch, method, init, augment,
 protocol, seed, fold``) + ``test_set, kind, shared_classes, n_classes, accuracy, macro_f1,
-n_test``. ``dataset`` is the training set; ``kind`` is ``in | member | cross | lodo | seen``
+n_test, accuracy_optimistic`` (the last only for runs on a release's own split, e.g. RAF-DB
+official: best epoch chosen on test, as the papers' code does; labelled optimistic, never
+summarised or used by verdicts). ``dataset`` is the training set; ``kind`` is ``in | member | cross | lodo | seen``
 (``seen``: a foreign dataset that was in the run's ft pretraining pool, not an unseen domain;
 ``overlap``: a foreign dataset sharing people with the training set, see evaluate/overlap.py).
 ``summary.csv``: one row per configuration x test set with, for each metric, the number of
@@ -27,8 +29,11 @@ KINDS = ("in", "member", "cross", "lodo", "seen", "overlap")  # row order within
 
 
 def _read(path: str | Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"shared_classes": str, "clip_id": str}, keep_default_na=False,
-                       na_values={"accuracy": [""], "macro_f1": [""]})
+    frame = pd.read_csv(path, dtype={"shared_classes": str, "clip_id": str}, keep_default_na=False,
+                        na_values={"accuracy": [""], "macro_f1": [""], "accuracy_optimistic": [""]})
+    if "accuracy_optimistic" not in frame.columns and "kind" in frame.columns:
+        frame["accuracy_optimistic"] = float("nan")     # tables written before the column
+    return frame
 
 
 def read_runs_table(path: str | Path) -> pd.DataFrame:
@@ -91,7 +96,7 @@ def collect_existing(results: str | Path) -> pd.DataFrame:
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Stable dtypes and order (by run, then test set)."""
     frame = frame.astype({"seed": int, "fold": int, "n_classes": int, "n_test": int,
-                          "accuracy": float, "macro_f1": float})
+                          "accuracy": float, "macro_f1": float, "accuracy_optimistic": float})
     frame["shared_classes"] = frame["shared_classes"].astype(str)
     order = frame["kind"].map({k: i for i, k in enumerate(KINDS)}).fillna(len(KINDS))
     frame = frame.assign(_order=order).sort_values(["run", "_order", "test_set"], kind="stable")

@@ -29,11 +29,13 @@ Optional extensions (backwards compatible; a method that ignores them behaves as
   the uint8 clips. Curriculum needs ``intensity`` (or ``clips`` for confidence scoring);
   SCN uses ``clean_labels`` to log how many relabellings are correct; Ada-CM uses ``clips``
   and ``labels`` to measure the teacher's confidence on labelled data after each epoch.
-- ``method.epoch_size(n_pool, n_unlabelled)``: how many labelled clips one epoch draws;
-  default ``n_pool`` (the pool once). When a method asks for more, the engine cycles the pool
-  in fresh shuffles until that many are drawn. Ada-CM asks for ``max(n_pool, n_unlabelled)``:
-  an epoch is one pass over the unlabelled pool with labelled batches 1:1, as its code does
-  with a fixed number of iterations; otherwise a 2-labels-per-class run takes one step/epoch.
+- How many clips an epoch draws is the engine's one rule (``train.steps_per_epoch``, see
+  ``ferstudy.train.loop``), the same for every method, so arms get equal budgets.
+- ``method.stage_moved()`` (after ``on_epoch_end``): True once after a schedule stage change
+  (the engine resets its patience); ``method.epochs_in_stage(epochs_done)``: epochs trained in
+  the current stage (the engine stops early only after ``min_epochs`` of the final stage).
+- ``Method.arch_options(cfg)`` (a classmethod): model settings the method needs (Ada-CM's dropout 0.5 and
+  L2-normalised feature before the classifier); they are saved with the model.
 - ``method.epoch_logs()`` (after ``on_epoch_end``) returns method-specific numbers for the
   epoch (e.g. SCN's relabel counts, Ada-CM's thresholds), for extra ``curve.csv`` columns.
 """
@@ -92,9 +94,18 @@ class Method:
     def prepare(self, data: TrainData) -> None:
         """Called once before training (see the module docstring); default: nothing needed."""
 
-    def epoch_size(self, n_pool: int, n_unlabelled: int) -> int:
-        """Labelled clips drawn per epoch (see the module docstring); default: the pool once."""
-        return n_pool
+    @classmethod
+    def arch_options(cls, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Model keyword arguments the method needs, from its config block (module docstring)."""
+        return {}
+
+    def stage_moved(self) -> bool:
+        """True once after a schedule stage change (see the module docstring)."""
+        return False
+
+    def epochs_in_stage(self, epochs_done: int) -> int:
+        """Epochs trained in the current stage; a method without stages has one stage."""
+        return epochs_done
 
     def epoch_logs(self) -> dict[str, float]:
         """Method-specific numbers for the epoch just ended (extra curve.csv columns)."""

@@ -6,7 +6,10 @@ never dropped. The run moves to the next stage when the monitored validation met
 improved for ``patience`` epochs (or after ``max_stage_epochs``, when set, so that a fixed
 epoch budget reaches every stage), and multiplies the learning rate by ``lr_factor`` at each
 move (the paper lowers it without saying by how much: ``lr_factor`` 0.5 by default, on top of
-the engine's own schedule). Early stopping is refused until the last stage is reached.
+the engine's own schedule). Early stopping is refused until the last stage is reached; at
+each move the engine's patience counter restarts, and the final stage trains at least
+``train.min_epochs`` epochs before it may stop early (within the ``train.epochs`` cap: set
+``max_stage_epochs`` so the earlier stages leave the final one room).
 
 Difficulty (``difficulty``):
 - ``intensity``: the clip's expression intensity (aligned store ``index.csv`` ``intensity``,
@@ -97,6 +100,7 @@ class Curriculum(Method):
         self.bad_epochs = 0
         self.stage_epochs = 0
         self.moves: list[int] = []           # epochs after which the stage advanced
+        self._moved = False
 
     @property
     def last_stage(self) -> int:
@@ -149,7 +153,9 @@ class Curriculum(Method):
     def advance(self, epoch: int, ctx: StepContext) -> None:
         """Next stage: more (harder) clips, and the learning rate times ``lr_factor``."""
         self.stage += 1
+        self._moved = True
         self.bad_epochs = 0
+        self.best = None                     # the new stage's own best starts the count
         self.stage_epochs = 0
         self.moves.append(epoch)
         if ctx.optimizer is not None:
@@ -160,6 +166,13 @@ class Curriculum(Method):
 
     def stop_early_allowed(self) -> bool:
         return self.stage >= self.last_stage
+
+    def stage_moved(self) -> bool:
+        moved, self._moved = self._moved, False
+        return moved
+
+    def epochs_in_stage(self, epochs_done: int) -> int:
+        return self.stage_epochs
 
     def epoch_logs(self) -> dict[str, float]:
         pool = 0 if self.clip_stage is None else int((self.clip_stage <= self.stage).sum())

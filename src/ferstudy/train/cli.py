@@ -2,9 +2,10 @@
 
 ``ferstudy train --dataset ckplus --arch resnet3d --init ft --seed 0 --fold 0`` trains one
 grid point into ``results/runs/{run}/`` (same layout as the train_model rule); an ``ft`` run
-expects the pretrain model at ``results/pretrain/{dataset}/{arch}/fold{fold}/model.pt``
-(``ferstudy pretrain --dataset ckplus --arch resnet3d --fold 0`` makes it) unless
-``train.pretrain.checkpoint`` / ``torchvision`` is set.
+expects the pretrain model at ``results/pretrain/{dataset}/{arch}/{pool}/model.pt``, pool
+``fold{fold}-full`` under protocol full with the target in the pool, else ``external``
+(``ferstudy pretrain --dataset ckplus --arch resnet3d --fold 0 [--protocol P]`` makes it)
+unless ``train.pretrain.checkpoint`` / ``torchvision`` is set.
 """
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fold", type=int, default=0, help="test fold (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads / loader workers")
     parser.add_argument("--out", default=None, help="output folder (default: the workflow's)")
+    parser.add_argument("--protocol", default="full", help="full | noisesym20 | labels10 | ... "
+                        "(pretrain: the protocol of the runs the pool serves)")
     if parser.prog.split()[-1] == "train":
         parser.add_argument("--method", default="supervised")
         parser.add_argument("--init", default="ri", help="ri | ft")
         parser.add_argument("--augment", default="none", help="none | da | sd | da+sd")
-        parser.add_argument("--protocol", default="full", help="full | noisesym20 | labels10 | ...")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--dry-run", action="store_true",
                             help="print the resolved train settings and the run folder, then stop")
@@ -34,18 +36,21 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy import settings
     from ferstudy.command_config import load_config
     from ferstudy.logs import logged
+    from ferstudy.train.plan import pretrain_model_path
+    from ferstudy.train.pretrain import pool_name
 
     config = load_config(args)
     results = Path(config["results"])
     with logged(None, level=logging.INFO) as log:
+        pool = pool_name(config, args.dataset, args.protocol, args.fold)
+        pretrained = Path(pretrain_model_path(str(results), args.dataset, args.arch, pool))
         if args.command == "pretrain":
             from ferstudy.train.pretrain import run_pretrain
 
-            out = args.out or results / "pretrain" / args.dataset / args.arch / f"fold{args.fold}" / "model.pt"
             # the slice the pretrain_model rule passes (ferstudy.settings), not the whole config
             run_pretrain(settings.command_config(config, settings.pretrain(config), "train"),
-                         dataset=args.dataset, arch=args.arch, fold=args.fold, out=out,
-                         threads=args.threads, log=log.info)
+                         dataset=args.dataset, arch=args.arch, pool=pool,
+                         out=args.out or pretrained, threads=args.threads, log=log.info)
             return
         wildcards = {k: getattr(args, k) for k in
                      ("dataset", "arch", "method", "init", "augment", "protocol", "seed", "fold")}
@@ -59,7 +64,6 @@ def run(args: argparse.Namespace) -> None:
             print(f"run folder: {run_dir}")
             print(yaml.safe_dump(settings.train(config, wildcards), sort_keys=False), end="")
             return
-        pretrained = results / "pretrain" / args.dataset / args.arch / f"fold{args.fold}" / "model.pt"
         from ferstudy.augment import AUGMENTS
 
         synthetic = (results / "synthetic" / args.dataset / f"fold{args.fold}" / "index.csv"

@@ -1,9 +1,18 @@
 """A run's data: subject-safe train / val / test split, protocol, synthetic mix, loaders.
 
 test  = the clips of the run's fold (never seen before the single final evaluation);
-val   = a seeded, subject-disjoint share of the training folds' subjects (early stopping);
+val   = a subject-disjoint share of the training folds' subjects (early stopping), a pure
+        function of (clips, fold, val_fraction, classes): ``validation_subjects``. It does not
+        depend on the run seed, so the GAN of a (training set, fold) and the ft pretraining
+        pool can leave out exactly the subjects every run of that fold validates on; seeds
+        vary initialisation, batch order and the protocol's draw, not the validation set.
 train = the rest of the training folds, labels passed through the run's protocol (label
         noise / label budget) and, when the augment says so, mixed with synthetic clips.
+No label beyond the protocol steers selection: under label noise the validation labels carry
+noise at the same rate (drawn together with the training labels); under a label budget
+(``labels<n>``, ``frac<p>``) the run has no validation set (its subjects are left out of the
+run): it trains the fixed ``train.epochs`` and reports the last epoch, since validation labels
+would be labels beyond the budget.
 Only clips whose label is one of the run's classes take part; the classes are the configured
 ``study.classes`` that the dataset has, in config order.
 """
@@ -16,7 +25,9 @@ import numpy as np
 import torch
 
 from ferstudy.clipstore import ClipSet
-from ferstudy.protocols import ProtocolResult, apply_protocol
+from ferstudy.protocols import ProtocolResult, apply_protocol, parse_protocol
+
+VAL_SPLIT_SEED = 0   # the validation split of a fold is the same for every run seed
 
 
 class EmptyClassError(ValueError):
@@ -51,6 +62,20 @@ def run_classes(clips: ClipSet, study_classes: Sequence[str]) -> tuple[str, ...]
         raise ValueError(f"only {len(classes)} of study.classes {list(study_classes)} occur in "
                          f"the dataset (labels found: {sorted(present - {''})}); check study.classes")
     return classes
+
+
+def validation_subjects(clips: ClipSet, *, fold: int, val_fraction: float,
+                        study_classes: Sequence[str]) -> list[str]:
+    """The subjects every run of ``fold`` validates on (see the module docstring); the GAN and
+    the pretraining pool of that fold call this to leave them out."""
+    classes = run_classes(clips, study_classes)
+    index = clips.index[clips.index["label"].astype(str).isin(classes).to_numpy()]
+    _, val, _ = split_subjects(index, fold, val_fraction, split_rng(fold))
+    return sorted(set(index["subject"].astype(str).to_numpy()[val]))
+
+
+def split_rng(fold: int | None, seed: int = VAL_SPLIT_SEED) -> np.random.Generator:
+    return np.random.default_rng([seed, 0 if fold is None else fold + 1, 7])
 
 
 def split_subjects(index, fold: int | None, val_fraction: float, rng: np.random.Generator
@@ -103,17 +128,23 @@ def build_run_data(clips: ClipSet, *, name: str, fold: int | None, study_classes
     classes = run_classes(clips, study_classes)
     keep = clips.index["label"].astype(str).isin(classes).to_numpy()
     clips = clips.subset(keep) if not keep.all() else clips
-    rng = np.random.default_rng([seed, 0 if fold is None else fold + 1, 7])  # split, protocol
-    tr, va, te = split_subjects(clips.index, fold, val_fraction, rng)
+    # the pool's split (fold None) follows the pretraining seed; a run's split never the seed
+    split_seed = seed if fold is None else VAL_SPLIT_SEED
+    tr, va, te = split_subjects(clips.index, fold, val_fraction, split_rng(fold, split_seed))
+    rng = np.random.default_rng([seed, 0 if fold is None else fold + 1, 11])   # the protocol
     lookup = {c: i for i, c in enumerate(classes)}
     labels = clips.index["label"].astype(str).map(lookup).to_numpy(np.int64)
     if fold is not None:
         _check_classes(name, fold, "test", labels[te], classes)
     _check_classes(name, fold, "training", labels[tr | va], classes)
+    proto = parse_protocol(protocol)
+    if proto.semi_supervised:
+        va = np.zeros(len(va), bool)          # no labels beyond the budget: no validation set
+    result, val_labels, notes = _protocol_labels(protocol, labels, tr, va, classes, rng)
     train, val, test = clips.subset(tr), clips.subset(va), clips.subset(te)
-    result = apply_protocol(protocol, labels[tr], len(classes), rng, classes=classes)
     train_labels, clean = result.train_labels, result.clean_labels
-    notes = {"actual_noise_rate": result.actual_noise_rate, "n_labelled": int(result.labelled_mask.sum())}
+    notes = {"actual_noise_rate": result.actual_noise_rate,
+             "n_labelled": int(result.labelled_mask.sum()), **notes}
     if result.shortfall:
         log(f"protocol {protocol}: classes short of labels {result.shortfall}")
     if synthetic is not None:
@@ -129,8 +160,29 @@ def build_run_data(clips: ClipSet, *, name: str, fold: int | None, study_classes
         mixed.index.loc[: len(train) - 1, "label"] = np.asarray(list(classes))[labels[tr]]
         notes["n_synthetic"] = len(extra)
         train = mixed
-    return RunData(classes, train, val, test, train_labels, clean, labels[va], labels[te],
+    return RunData(classes, train, val, test, train_labels, clean, val_labels, labels[te],
                    result, notes)
+
+
+def _protocol_labels(protocol: str, labels: np.ndarray, tr: np.ndarray, va: np.ndarray,
+                     classes: Sequence[str], rng: np.random.Generator
+                     ) -> tuple[ProtocolResult, np.ndarray, dict]:
+    """The protocol applied to the training rows and, for label noise, the validation rows in
+    the same draw (noisy selection labels, as a real noisy dataset has); the training rows'
+    share of the result is returned with the validation labels to select on."""
+    if parse_protocol(protocol).kind != "noise" or not va.any():
+        return apply_protocol(protocol, labels[tr], len(classes), rng, classes=classes), \
+            labels[va], {}
+    both = tr | va
+    joint = apply_protocol(protocol, labels[both], len(classes), rng, classes=classes)
+    in_train = tr[both]
+    part = joint.train_labels[in_train]
+    clean = joint.clean_labels[in_train]
+    val_noisy = joint.train_labels[~in_train]
+    result = ProtocolResult(part, joint.labelled_mask[in_train], clean,
+                            float((part != clean).mean()) if len(part) else 0.0)
+    val_rate = float((val_noisy != labels[va]).mean())
+    return result, val_noisy, {"val_noise_rate": val_rate}
 
 
 class ClipBatches(torch.utils.data.Dataset):

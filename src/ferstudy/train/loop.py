@@ -6,6 +6,19 @@ every epoch, so a run resumed from its epoch-e checkpoint draws exactly the batc
 masks and augmentations an uninterrupted run draws: resumed and uninterrupted runs end equal.
 The model reported is the best-validation epoch's (or the last when there is no validation
 set); the test fold is never looked at here.
+
+Equal budgets (``steps_per_epoch``, one rule for every method of a comparison): with
+``train_set`` (default) every epoch draws as many labelled clips as the run's training set
+holds clips, labelled or not, the labelled pool cycled in fresh shuffles; so supervised,
+SCN, curriculum (whose pool grows by stage) and Ada-CM (whose unlabelled batches ride along
+1:1) all take ceil(N_train / batch_size) optimiser steps per epoch. ``pool`` draws each
+method's own pool once (Ada-CM: max(labelled, unlabelled)), which gives a 5-labels-per-class
+supervised baseline a few steps per epoch against Ada-CM's dozens: kept only to reproduce
+earlier runs.
+
+Patience: a method whose schedule has stages (curriculum) resets the early-stopping counter
+at each stage move (``Method.stage_moved``), and early stopping needs ``min_epochs`` epochs in
+the final stage (``Method.epochs_in_stage``), so a move is never the epoch the run stops at.
 """
 from __future__ import annotations
 
@@ -51,6 +64,7 @@ class LoopConfig:
     amp: str = "auto"                  # auto | bf16 | fp16 | off (CUDA only)
     num_workers: int = -1              # -1: CPU 0 (data in memory), CUDA threads - 1
     log_every_s: float = 30.0          # progress line within an epoch at most this often
+    steps_per_epoch: str = "train_set"  # train_set (equal across methods) | pool (legacy)
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> LoopConfig:
@@ -115,10 +129,14 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         device: torch.device, seed: int, threads: int = 1, augment_fn=None,
         checkpoint_path: str | Path | None = None, fingerprint: str = "",
         log: Callable[[str], None] = print,
-        on_epoch_end: Callable[[int], None] | None = None) -> FitResult:
+        on_epoch_end: Callable[[int], None] | None = None,
+        optimistic_probe: Callable[[torch.nn.Module], float] | None = None) -> FitResult:
     """Train ``model`` (already on ``device``) with ``method``; see the module docstring.
     ``augment_fn(x, generator)`` is the run's DA transform for training batches (or None).
-    ``on_epoch_end(epoch)`` runs after each checkpoint (tests use it to simulate a kill)."""
+    ``on_epoch_end(epoch)`` runs after each checkpoint (tests use it to simulate a kill).
+    ``optimistic_probe(model)``: only for a dataset on its release's split, the test accuracy
+    of each epoch's model, logged as curve column ``test_acc_optimistic`` to reproduce the
+    papers' best-epoch-on-test figure; nothing here reads it (selection stays on validation)."""
     method.heads.to(device)
     params = list(model.parameters()) + list(method.heads.parameters())
     optimizer = make_optimizer(params, cfg)
@@ -162,7 +180,8 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         ctx = StepContext(epoch=epoch, device=device, optimizer=optimizer, generator=aug_gen,
                           augment=_view_fn(aug_gen), log=log)
         pool = np.intersect1d(method.train_indices(epoch, len(data.train_labels)), labelled)
-        n_draw = method.epoch_size(len(pool), len(unlabelled) if method.needs_unlabelled else 0)
+        n_draw = epoch_draws(cfg.steps_per_epoch, method, n_train=len(data.train_labels),
+                             n_pool=len(pool), n_unlabelled=len(unlabelled))
         sampler.set(cycled_order(pool, n_draw, order_gen))
         u_order = unlabelled[torch.randperm(len(unlabelled), generator=order_gen).numpy()] \
             if method.needs_unlabelled else unlabelled
@@ -207,9 +226,13 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
             metrics["val_loss"] = nll(probs, data.val_labels)
             metrics["val_acc"] = float((probs.argmax(1) == data.val_labels).mean())
         method.on_epoch_end(epoch, metrics, ctx)
+        if optimistic_probe is not None:
+            metrics["test_acc_optimistic"] = optimistic_probe(evaluated)
         row = {"epoch": epoch, **{k: metrics.get(k, float("nan")) for k in
                                   ("train_loss", "train_acc", "val_loss", "val_acc")},
-               "lr": optimizer.param_groups[0]["lr"], **method.epoch_logs()}
+               "lr": optimizer.param_groups[0]["lr"], **method.epoch_logs(),
+               **({"test_acc_optimistic": metrics["test_acc_optimistic"]}
+                  if optimistic_probe is not None else {})}
         curve.append(row)
         score = metrics.get(cfg.monitor, float("nan"))
         if not len(data.val) or _better(cfg, score, best):
@@ -217,8 +240,10 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
             best_state = _cpu_state(evaluated)
         else:
             bad += 1
+        if method.stage_moved():
+            bad = 0                  # a new stage is a new problem: patience starts again
         step_schedule(optimizer, cfg, epoch)
-        stopped = (bad >= cfg.patience and epoch + 1 >= cfg.min_epochs
+        stopped = (bad >= cfg.patience and method.epochs_in_stage(epoch + 1) >= cfg.min_epochs
                    and method.stop_early_allowed())
         log(f"epoch {epoch + 1}/{cfg.epochs} train_loss {row['train_loss']:.4f} "
             f"train_acc {row['train_acc']:.3f} val_loss {row['val_loss']:.4f} "
@@ -241,6 +266,18 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         best_state = _cpu_state(method.eval_model(model))
     return FitResult(best_state, best_epoch, len(curve), curve,
                      wall0 + time.perf_counter() - t0, stopped)
+
+
+def epoch_draws(rule: str, method: Method, *, n_train: int, n_pool: int,
+                n_unlabelled: int) -> int:
+    """Labelled clips one epoch draws (the module docstring's ``steps_per_epoch`` rule)."""
+    if n_pool == 0:
+        return 0
+    if rule == "train_set":
+        return max(n_train, n_pool)
+    if rule == "pool":
+        return max(n_pool, n_unlabelled) if method.needs_unlabelled else n_pool
+    raise ValueError(f"train.steps_per_epoch {rule!r} unknown; allowed: train_set, pool")
 
 
 def cycled_order(pool: np.ndarray, n_draw: int, generator: torch.Generator) -> np.ndarray:

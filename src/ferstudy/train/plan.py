@@ -6,7 +6,7 @@ testable on their own. Paths follow docs/architecture.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import product
 from typing import Any
 
@@ -16,13 +16,28 @@ RUN_PATTERN = "{dataset}/{arch}/{method}/{init}/{augment}/{protocol}/seed{seed}/
 STORE_FILES = ("clips.npy", "intensity.npy", "index.csv")
 
 
-def study_runs(study: Mapping[str, Any]) -> list[str]:
-    """Every ``{run}`` of the study grid, in a stable order."""
+def study_runs(study: Mapping[str, Any], official: Sequence[str] = ()) -> list[str]:
+    """Every ``{run}`` of the study grid, in a stable order. ``official``: datasets whose
+    release split is their only test fold (``official_split_datasets``): fold 0 only."""
     return [RUN_PATTERN.format(dataset=d, arch=a, method=m, init=i, augment=g, protocol=p,
                                seed=s, fold=f)
             for d, a, m, i, g, p, s, f in product(
                 study["datasets"], study["archs"], study["methods"], study["inits"],
-                study["augments"], study["protocols"], study["seeds"], study["folds"])]
+                study["augments"], study["protocols"], study["seeds"], study["folds"])
+            if d not in official or int(f) == 0]
+
+
+def official_split_datasets(config: Mapping[str, Any]) -> list[str]:
+    """Study datasets registered with their release's train/test split (RAF-DB
+    ``partition: official``): test fold 0 = the test partition."""
+    from ferstudy.datasets import DATASETS
+
+    out = []
+    for name in config["study"]["datasets"]:
+        entry = config["datasets"].get(name)
+        if entry and DATASETS.get(entry.get("adapter", name)).official_split(entry.get("options")):
+            out.append(name)
+    return out
 
 
 def dataset_pattern(study: Mapping[str, Any]) -> str:
@@ -41,8 +56,9 @@ def uses_pretrain_rule(config: Mapping[str, Any]) -> bool:
     return not pcfg["checkpoint"] and not pcfg["torchvision"]
 
 
-def pretrain_model_path(results: str, dataset: str, arch: str, fold: int | str) -> str:
-    return f"{results}/pretrain/{dataset}/{arch}/fold{fold}/model.pt"
+def pretrain_model_path(results: str, dataset: str, arch: str, pool: str) -> str:
+    """``pool``: ``external`` or ``fold<k>-full`` (ferstudy.train.pretrain.pool_name)."""
+    return f"{results}/pretrain/{dataset}/{arch}/{pool}/model.pt"
 
 
 def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,8 +68,11 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
     results = config["results"]
     inputs: dict[str, Any] = {"stores": aligned_inputs(results, [wildcards["dataset"]])}
     if wildcards["init"] == "ft" and uses_pretrain_rule(config):
+        from ferstudy.train.pretrain import pool_name
+
+        pool = pool_name(config, wildcards["dataset"], wildcards["protocol"], wildcards["fold"])
         inputs["pretrained"] = pretrain_model_path(results, wildcards["dataset"],
-                                                   wildcards["arch"], wildcards["fold"])
+                                                   wildcards["arch"], pool)
     if AUGMENTS.get(wildcards["augment"]).synthetic:
         synthetic = f"{results}/synthetic/{wildcards['dataset']}/fold{wildcards['fold']}"
         inputs["synthetic"] = f"{synthetic}/index.csv"
@@ -61,7 +80,7 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
     return inputs
 
 
-def pretrain_inputs(dataset: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    from ferstudy.train.pretrain import source_members
+def pretrain_inputs(dataset: str, pool: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    from ferstudy.train.pretrain import pool_members
 
-    return {"stores": aligned_inputs(config["results"], source_members(config, dataset))}
+    return {"stores": aligned_inputs(config["results"], pool_members(config, dataset, pool))}

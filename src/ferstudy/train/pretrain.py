@@ -1,31 +1,46 @@
-"""The source models of ``ft``: train an architecture on a pool that excludes the target's test.
+"""The source models of ``ft``: train an architecture on a pool that respects the run.
 
-Pool of ``pretrain_model`` for target ``dataset`` and test fold k (``train.pretrain``):
-- ``sources`` (default: every other dataset of the study, merged sets expanded to members),
-- plus, with ``include_target_train``, the target's own clips outside fold k.
-Any source that is a member of the target only contributes clips outside fold k, so the run's
-test subjects are never seen in pretraining. Subjects are prefixed with their dataset so the
-validation split (early stopping) stays subject-disjoint across datasets.
-Output ``results/pretrain/{dataset}/{arch}/fold{fold}/model.pt`` (the run model format).
+A run's pool never holds (a) its test fold, (b) its validation subjects, (c) a label its
+protocol withholds or corrupts. Pools (``pool_name``, the ``{pool}`` part of the output path):
+
+- ``external``: the datasets of ``train.pretrain.sources`` (default: every other dataset of
+  the study; merged sets expanded to members) minus every member of the target. Used by every
+  run whose protocol is not ``full``: its target is left out of the pool rather than given the
+  same protocol's labels, because then ``ft`` stays a pure question of initialisation (the
+  pool's labels are the external datasets' own) and one pool serves every protocol, seed and
+  fold, while a pool with the target's noisy/budgeted labels would only train the run's own
+  labels twice. Also used under ``full`` when the pool has no target member.
+- ``fold{k}-full``: the external members plus the target's clips outside test fold k and
+  outside fold k's validation subjects (``validation_subjects``), with the target's registered
+  labels: only for protocol ``full`` with ``include_target_train`` (or a target member in
+  ``sources``).
+
+Subjects are prefixed with their dataset so the pool's own validation split (early stopping of
+the pretraining) stays subject-disjoint across datasets. Output
+``results/pretrain/{dataset}/{arch}/{pool}/model.pt`` (the run model format), recording the
+pool's datasets, its protocol and its subject count for the runs' metrics.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
 from ferstudy.clipstore import ClipSet, concat, load_dataset
-from ferstudy.config import dataset_members
+from ferstudy.config import dataset_members, is_merged
 from ferstudy.train import device as dev
 from ferstudy.train.checkpoint import fingerprint
-from ferstudy.train.data import build_run_data
+from ferstudy.train.data import build_run_data, validation_subjects
 from ferstudy.train.loop import LoopConfig, fit
 from ferstudy.train.outputs import write_model
 from ferstudy.train.run import RUNTIME_KEYS, arch_kwargs, build_initialised
 
+POOL_RE = re.compile(r"^(external|fold([0-9]+)-full)$")
+
 
 def source_members(config: dict, dataset: str) -> list[str]:
-    """The datasets of the pool (members, not merged names), target members last."""
+    """The datasets of the ``full`` pool (members, not merged names), target members last."""
     pcfg = config["train"]["pretrain"]
     target = dataset_members(dataset)
     if pcfg["sources"]:
@@ -45,37 +60,103 @@ def source_members(config: dict, dataset: str) -> list[str]:
     return out
 
 
-def pool_for(members: list[str], stores: dict[str, ClipSet], dataset: str, fold: int) -> ClipSet:
-    """Stack the members' clips; the target's members lose their fold-``fold`` clips."""
+def pool_name(config: dict, dataset: str, protocol: str, fold: int | str) -> str:
+    """Which pool a run of ``protocol`` on test fold ``fold`` fine-tunes from (docstring)."""
     target = set(dataset_members(dataset))
+    with_target = any(m in target for m in source_members(config, dataset))
+    return f"fold{int(fold)}-full" if protocol == "full" and with_target else "external"
+
+
+def pool_members(config: dict, dataset: str, pool: str) -> list[str]:
+    """The member datasets of ``pool``; an external pool without a dataset is an error."""
+    match = POOL_RE.match(pool)
+    if not match:
+        raise ValueError(f"pretraining pool {pool!r} unknown; expected external or fold<k>-full")
+    members = source_members(config, dataset)
+    if pool == "external":
+        target = set(dataset_members(dataset))
+        members = [m for m in members if m not in target]
+        if not members:
+            raise ValueError(
+                f"ft runs on {dataset!r} under a protocol other than full need an external "
+                f"pretraining dataset (the target is left out of their pool: its labels are "
+                f"withheld or noisy): set train.pretrain.sources to datasets other than "
+                f"{dataset!r}, or train.pretrain.checkpoint / train.pretrain.torchvision")
+    return members
+
+
+def _target_set(stores: dict[str, ClipSet], dataset: str) -> ClipSet:
+    """The target as the training engine loads it (merged sets: member-prefixed subjects)."""
+    if not is_merged(dataset):
+        return stores[dataset]
     parts = []
-    for member in members:
-        part = stores[member]
-        keep = np.ones(len(part), bool)
-        if member in target:
-            keep = part.index["fold"].astype(int).to_numpy() != fold
-        part = part.subset(keep)
+    for member in dataset_members(dataset):
+        part = stores[member].subset(np.ones(len(stores[member]), bool))
         part.index["subject"] = member + ":" + part.index["subject"].astype(str)
         parts.append(part)
     return concat(parts)
 
 
-def run_pretrain(config: dict, *, dataset: str, arch: str, fold: int, out: str | Path,
+def pool_for(members: list[str], stores: dict[str, ClipSet], dataset: str, fold: int | None,
+             *, val_subjects: list[str] = ()) -> ClipSet:
+    """Stack the members' clips; the target's members lose their fold-``fold`` clips and the
+    run's validation subjects (engine names: ``S001``, or ``member:S001`` for a merged set)."""
+    target = set(dataset_members(dataset))
+    held = set(val_subjects)
+    parts = []
+    for member in members:
+        part = stores[member]
+        keep = np.ones(len(part), bool)
+        subjects = member + ":" + part.index["subject"].astype(str)
+        if member in target:
+            if fold is None:
+                raise ValueError(f"the target {dataset!r} can only join a pool of one test fold")
+            engine = subjects if is_merged(dataset) else part.index["subject"].astype(str)
+            keep = ((part.index["fold"].astype(int).to_numpy() != fold)
+                    & ~engine.isin(held).to_numpy())
+        part = part.subset(keep)
+        part.index["subject"] = subjects[keep].to_numpy()
+        parts.append(part)
+    return concat(parts)
+
+
+def build_pool(config: dict, dataset: str, pool: str, stores: dict[str, ClipSet]
+               ) -> tuple[ClipSet, dict]:
+    """The pool's clips and what the runs' metrics record about it."""
+    members = pool_members(config, dataset, pool)
+    fold = None
+    val: list[str] = []
+    if pool != "external":
+        fold = int(POOL_RE.match(pool).group(2))
+        val = validation_subjects(_target_set(stores, dataset), fold=fold,
+                                  val_fraction=config["train"]["val_fraction"],
+                                  study_classes=config["study"]["classes"])
+    clips = pool_for(members, stores, dataset, fold, val_subjects=val)
+    info = {"sources": members, "pool": pool,
+            "pool_protocol": "full" if fold is not None else "target excluded",
+            "pool_subjects": int(clips.index["subject"].nunique()),
+            "excluded_fold": fold, "excluded_val_subjects": len(val)}
+    return clips, info
+
+
+def run_pretrain(config: dict, *, dataset: str, arch: str, pool: str, out: str | Path,
                  stores: dict[str, ClipSet] | None = None, threads: int = 1, log=print) -> dict:
-    """Train ``arch`` from ``ri`` on the pool; write ``out`` (model.pt). Returns a summary."""
+    """Train ``arch`` from ``ri`` on ``pool``; write ``out`` (model.pt). Returns a summary."""
     tcfg, pcfg = config["train"], config["train"]["pretrain"]
-    members = source_members(config, dataset)
+    members = pool_members(config, dataset, pool)
     if stores is None:
         stores = {m: load_dataset(config["results"], m, mmap=False) for m in members}
-    pool = pool_for(members, stores, dataset, fold)
+    pool_clips, info = build_pool(config, dataset, pool, stores)
     device = dev.pick_device(tcfg["device"])
     dev.configure(device, threads=threads, deterministic=tcfg["deterministic"])
     seed = pcfg["seed"]
-    data = build_run_data(pool, name=f"pretraining pool of {dataset}", fold=None,
+    data = build_run_data(pool_clips, name=f"pretraining pool of {dataset}", fold=None,
                           study_classes=config["study"]["classes"],
                           val_fraction=tcfg["val_fraction"], seed=seed, log=log)
-    log(f"pretrain {arch} for {dataset} fold {fold}: pool {members} (target test fold "
-        f"excluded): {len(data.train)} train, {len(data.val)} val clips; classes {list(data.classes)}")
+    log(f"pretrain {arch} for {dataset}, pool {pool}: {members} ({info['pool_protocol']}, "
+        f"{info['pool_subjects']} subjects, {info['excluded_val_subjects']} validation subjects "
+        f"of the target left out): {len(data.train)} train, {len(data.val)} val clips; classes "
+        f"{list(data.classes)}")
     kwargs = arch_kwargs(data, tcfg)
     model = dev.prepare_model(
         build_initialised(arch, "ri", kwargs, seed=seed, ft=None, log=log)[0], device)
@@ -84,16 +165,16 @@ def run_pretrain(config: dict, *, dataset: str, arch: str, fold: int, out: str |
     method = METHODS.get("supervised")({}, num_classes=len(data.classes), embed_dim=model.embed_dim)
     loop_cfg = LoopConfig.from_config({**tcfg, "epochs": pcfg["epochs"]})
     out = Path(out)
-    key = fingerprint({"pretrain": [dataset, arch, fold, members], "kwargs": kwargs,
+    key = fingerprint({"pretrain": [dataset, arch, pool, members], "kwargs": kwargs,
                        "train": {k: v for k, v in tcfg.items() if k not in RUNTIME_KEYS},
                        "pcfg": pcfg, "n": [len(data.train), len(data.val)]})
     result = fit(model, method, data, loop_cfg, device=device, seed=seed, threads=threads,
                  checkpoint_path=out.parent / "checkpoint.pt", fingerprint=key, log=log)
     write_model(out, arch=arch, state_dict=result.best_state, classes=data.classes,
                 arch_kwargs=kwargs, embed_dim=model.embed_dim, method_state=None,
-                sources=members, excluded_fold=fold, best_epoch=result.best_epoch,
+                **info, best_epoch=result.best_epoch,
                 curve=result.curve)
     (out.parent / "checkpoint.pt").unlink(missing_ok=True)
     log(f"wrote {out} (epoch {result.best_epoch + 1}/{result.epochs} selected on validation)")
-    return {"members": members, "n_train": len(data.train), "n_val": len(data.val),
+    return {**info, "members": members, "n_train": len(data.train), "n_val": len(data.val),
             "best_epoch": result.best_epoch, "epochs": result.epochs}

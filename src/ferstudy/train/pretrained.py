@@ -41,6 +41,7 @@ class LoadReport:
     skipped: list[str] = field(default_factory=list)      # in the source, not used (with why)
     reinitialised: list[str] = field(default_factory=list)  # in the model, not from the source
     sources: list[str] = field(default_factory=list)   # datasets the weights were trained on
+    pool: dict = field(default_factory=dict)   # pool, pool_protocol, pool_subjects (model.pt)
 
     def lines(self) -> list[str]:
         out = [f"ft weights from {self.source}: {len(self.loaded)} tensors loaded "
@@ -53,10 +54,19 @@ class LoadReport:
         return out
 
 
+POOL_KEYS = ("pool", "pool_protocol", "pool_subjects", "excluded_fold", "excluded_val_subjects")
+
+
 def read_checkpoint_state(path: str | Path, arch: str) -> tuple[dict[str, torch.Tensor], list[str]]:
     """State dict (and the pretraining pool's datasets, when the file records them) from a
     ferstudy ``model.pt``, a training ``checkpoint.pt`` or a bare state dict; a ferstudy file
     made for another architecture is refused."""
+    state, meta = read_checkpoint(path, arch)
+    return state, meta.get("sources", [])
+
+
+def read_checkpoint(path: str | Path, arch: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """``read_checkpoint_state`` with everything the file records about its pool."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"ft checkpoint {path} not found (expected weights for arch "
@@ -69,7 +79,9 @@ def read_checkpoint_state(path: str | Path, arch: str) -> tuple[dict[str, torch.
     if isinstance(blob, dict) and "arch" in blob and blob["arch"] != arch:
         raise CheckpointError(f"ft checkpoint {path} holds arch {blob['arch']!r}, but this run "
                               f"trains {arch!r}; point train.pretrain.checkpoint at a {arch} model")
-    sources = list(blob.get("sources", [])) if isinstance(blob, dict) else []
+    meta = {"sources": list(blob.get("sources", []))} if isinstance(blob, dict) else {}
+    if isinstance(blob, dict):
+        meta.update({k: blob[k] for k in POOL_KEYS if k in blob})
     for key in ("state_dict", "model"):
         if isinstance(blob, dict) and isinstance(blob.get(key), dict):
             blob = blob[key]
@@ -77,12 +89,13 @@ def read_checkpoint_state(path: str | Path, arch: str) -> tuple[dict[str, torch.
     if not isinstance(blob, dict) or not all(isinstance(v, torch.Tensor) for v in blob.values()):
         raise CheckpointError(f"ft checkpoint {path} holds no state dict (expected weights for "
                               f"arch {arch!r})")
-    return blob, sources
+    return blob, meta
 
 
-def torchvision_state(arch: str, log=print) -> dict[str, torch.Tensor] | None:
-    """torchvision's pretrained weights mapped to ``arch``'s names, or None (logged) when
-    torchvision is absent. Needs width 1.0 for the shapes to match."""
+def torchvision_state(arch: str, log=print) -> dict[str, torch.Tensor]:
+    """torchvision's pretrained weights mapped to ``arch``'s names. Needs width 1.0 for the
+    shapes to match. Without torchvision the run stops: an ``ft`` run that silently kept its
+    ``ri`` weights would be reported as fine-tuned."""
     if arch not in TORCHVISION:
         raise CheckpointError(f"no torchvision weights map onto arch {arch!r}; torchvision "
                               f"init exists for {', '.join(sorted(TORCHVISION))}")
@@ -92,9 +105,9 @@ def torchvision_state(arch: str, log=print) -> dict[str, torch.Tensor] | None:
         module, name = TORCHVISION[arch]
         builder = getattr(importlib.import_module(f"torchvision.{module}"), name)
     except ImportError:
-        log("torchvision is not installed: skipping torchvision weights (pip install "
-            "torchvision to use train.pretrain.torchvision)")
-        return None
+        raise CheckpointError("config key 'train.pretrain.torchvision' is true but torchvision "
+                              "is not installed: pip install -e '.[torchvision]', or name "
+                              "train.pretrain.sources / train.pretrain.checkpoint") from None
     state = builder(weights="DEFAULT").state_dict()   # downloads into the torch hub cache once
     return map_torchvision_keys(state, video=module == "models.video")
 
@@ -143,17 +156,16 @@ def load_pretrained(model: torch.nn.Module, *, arch: str, checkpoint: str | Path
                     torchvision: bool = False, keep_head: bool = False, log=print) -> LoadReport:
     """Initialise ``model`` for ``ft`` from ``checkpoint`` or torchvision; log the report."""
     if checkpoint is not None:
-        (state, sources), name = read_checkpoint_state(checkpoint, arch), str(checkpoint)
+        (state, meta), name = read_checkpoint(checkpoint, arch), str(checkpoint)
+        sources = meta.pop("sources", [])
     elif torchvision:
         state, name = torchvision_state(arch, log), f"torchvision weights for {arch}"
-        sources = ["torchvision"]
-        if state is None:
-            return LoadReport(name + " (skipped: torchvision not installed)")
+        sources, meta = ["torchvision"], {"pool": "torchvision", "pool_protocol": "external"}
     else:
         raise CheckpointError(f"ft for arch {arch!r} needs a checkpoint: the pretrain_model "
                               f"output, train.pretrain.checkpoint or train.pretrain.torchvision")
     report = load_partial(model, state, name=name, keep_head=keep_head)
-    report.sources = sources
+    report.sources, report.pool = sources, meta
     backbone = [k for k in report.loaded + report.adapted if not k.startswith("head.")]
     if not backbone:
         raise CheckpointError(f"ft checkpoint {name}: no tensor matches arch {arch!r} (width, "

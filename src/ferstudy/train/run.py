@@ -80,16 +80,18 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
         f"synthetic), {len(data.val)} val, {len(data.test)} test clips; classes "
         f"{list(data.classes)}; device {dev.describe(device)}, amp "
         f"{dev.amp_dtype(device, tcfg['amp'])}, threads {threads}")
-    kwargs = arch_kwargs(data, tcfg)
+    method_cfg = config.get("methods", {}).get(spec.method, {})
+    kwargs = {**arch_kwargs(data, tcfg), **METHODS.get(spec.method).arch_options(method_cfg)}
     # an ri job's settings slice carries no train.pretrain (ferstudy.settings.train)
     ft = ft_source(tcfg["pretrain"], pretrained, spec) if spec.init == "ft" else None
     model, report = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
     model = dev.prepare_model(model, device)
     data.notes["ft"] = None if report is None else {
-        "source": report.source, "sources": report.sources, "loaded": len(report.loaded),
+        "source": report.source, "sources": report.sources, **report.pool,
+        "loaded": len(report.loaded),
         "adapted": len(report.adapted), "reinitialised": len(report.reinitialised)}
-    method = METHODS.get(spec.method)(config.get("methods", {}).get(spec.method, {}),
-                                      num_classes=len(data.classes), embed_dim=model.embed_dim)
+    method = METHODS.get(spec.method)(method_cfg, num_classes=len(data.classes),
+                                      embed_dim=model.embed_dim)
     loop_cfg = LoopConfig.from_config(tcfg)
     print_cfg = {k: v for k, v in tcfg.items() if k not in RUNTIME_KEYS}
     key = fingerprint({"run": asdict(spec), "train": print_cfg, "kwargs": kwargs,
@@ -99,10 +101,30 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
     result = fit(model, method, data, loop_cfg, device=device, seed=spec.seed, threads=threads,
                  augment_fn=augment_function(spec.augment, config.get("augment", {}).get("da", {})),
                  checkpoint_path=out_dir / "checkpoint.pt", fingerprint=key, log=log,
-                 on_epoch_end=on_epoch_end)
+                 on_epoch_end=on_epoch_end,
+                 optimistic_probe=optimistic_probe(config, spec, data, device))
     metrics = finish(spec, config, out_dir, data, model, method, result, kwargs, device, threads, log)
     (out_dir / "checkpoint.pt").unlink(missing_ok=True)
     return metrics
+
+
+def optimistic_probe(config: dict, spec: RunKey, data: RunData, device: torch.device):
+    """For a dataset on its release's train/test split only (RAF-DB ``partition: official``):
+    each epoch's test accuracy, for the separate ``accuracy_optimistic`` column (the papers'
+    best epoch on test). Never used to select, stop or report the run's own accuracy."""
+    from ferstudy.datasets import DATASETS
+
+    entry = config.get("datasets", {}).get(spec.dataset)
+    if not entry or not DATASETS.get(entry.get("adapter", spec.dataset)).official_split(
+            entry.get("options")):
+        return None
+
+    def probe(model) -> float:
+        probs, _ = predict(model, data.test.clips, device=device,
+                           batch_size=config["train"]["batch_size"] * 2, amp=config["train"]["amp"])
+        return float((probs.argmax(1) == data.test_labels).mean())
+
+    return probe
 
 
 def ft_source(pcfg: dict, pretrained: str | Path | None, spec: RunKey) -> dict:
@@ -134,8 +156,15 @@ def finish(spec: RunKey, config: dict, out_dir: Path, data: RunData, model, meth
         "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
         "n_labelled": data.notes["n_labelled"], "n_synthetic": data.notes.get("n_synthetic", 0),
         "actual_noise_rate": data.notes["actual_noise_rate"],
+        "val_noise_rate": data.notes.get("val_noise_rate"),
+        # optimistic (best epoch chosen on test, as the official SCN code): comparison only
+        "accuracy_optimistic": max((r["test_acc_optimistic"] for r in result.curve
+                                    if "test_acc_optimistic" in r), default=None),
         # datasets behind the ft weights: a cross-dataset test on one of them is not "unseen"
         "pretrain_sources": (data.notes["ft"] or {}).get("sources", []),
+        # which labels of the target the pool held ("full", "target excluded") and its size
+        "pretrain_protocol": (data.notes["ft"] or {}).get("pool_protocol"),
+        "pretrain_subjects": (data.notes["ft"] or {}).get("pool_subjects"),
         "ft_tensors": data.notes["ft"],
         "parameters": int(sum(p.numel() for p in model.parameters())),
         "run": str(spec),

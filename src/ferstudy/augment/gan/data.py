@@ -1,4 +1,7 @@
-"""The GAN's training set: one fold's training subjects of one (possibly merged) dataset.
+"""The GAN's training set: one fold's training subjects of one (possibly merged) dataset,
+minus the subjects every run of that fold validates on (``ferstudy.train.data.
+validation_subjects``, a function of the clips, the fold, ``train.val_fraction`` and the
+classes only, never of a run seed), so an SD run does not pick its epoch on subjects its GAN saw.
 
 Only the index table is consulted to choose rows; the clip and intensity arrays are then read
 at the chosen positions only (``ClipSet.subset``), so the test fold's clips are never touched.
@@ -35,8 +38,10 @@ class GanData:
 
 
 def select_training_rows(clipset: ClipSet, *, name: str, test_fold: int,
-                         classes: list[str] | tuple[str, ...], batch: int) -> np.ndarray:
-    """Positions of the labelled clips of ``classes`` outside ``test_fold``.
+                         classes: list[str] | tuple[str, ...], batch: int,
+                         val_fraction: float = 0.0) -> np.ndarray:
+    """Positions of the labelled clips of ``classes`` outside ``test_fold`` and outside the
+    fold's validation subjects (``val_fraction``: the engine's ``train.val_fraction``).
 
     Raises ValueError naming the set and the class when a class has no clip or when the set
     is smaller than one batch.
@@ -50,6 +55,12 @@ def select_training_rows(clipset: ClipSet, *, name: str, test_fold: int,
     if "synthetic" in index.columns and (index["synthetic"].astype(int) == 1).any():
         raise ValueError(f"training set {name!r} holds synthetic clips; a GAN trains on real clips only")
     train = folds != test_fold
+    if val_fraction > 0:
+        from ferstudy.train.data import validation_subjects
+
+        held = validation_subjects(clipset, fold=test_fold, val_fraction=val_fraction,
+                                   study_classes=classes)
+        train &= ~index["subject"].astype(str).isin(held).to_numpy()
     for cls in classes:
         if not np.any(train & (labels == cls)):
             raise ValueError(
@@ -95,9 +106,10 @@ def resize_clips(clips: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:
 
 
 def build_gan_data(clipset: ClipSet, *, name: str, test_fold: int,
-                   classes: list[str] | tuple[str, ...], batch: int, size: int) -> GanData:
+                   classes: list[str] | tuple[str, ...], batch: int, size: int,
+                   val_fraction: float = 0.0) -> GanData:
     rows = select_training_rows(clipset, name=name, test_fold=test_fold, classes=classes,
-                                batch=batch)
+                                batch=batch, val_fraction=val_fraction)
     train = clipset.subset(rows)          # reads only the training rows' clips
     scale = intensity_scale(train.intensity)
     lookup = {c: i for i, c in enumerate(classes)}

@@ -48,15 +48,18 @@ def sd_options(config: dict[str, Any]) -> dict[str, Any]:
 
 def train_gan(clipset: ClipSet, out_dir: str | Path, *, dataset: str, test_fold: int,
               classes: list[str], cfg: dict[str, Any],
-              device: torch.device | None = None, probe_steps: int = 300) -> dict[str, Any]:
-    """Train on ``clipset``'s rows outside ``test_fold``, write GAN_FILES; return quality.
+              device: torch.device | None = None, probe_steps: int = 300,
+              val_fraction: float = 0.0) -> dict[str, Any]:
+    """Train on ``clipset``'s rows outside ``test_fold`` and outside the fold's validation
+    subjects (``val_fraction``: the engine's), write GAN_FILES; return quality.
     ``probe_steps``: training steps of the quality probe (tests use fewer)."""
     cfg = {**SD_DEFAULTS, **cfg}
     out = Path(out_dir)
     device = device or pick_device()
     start = time.perf_counter()
     data = build_gan_data(clipset, name=dataset, test_fold=test_fold, classes=classes,
-                          batch=int(cfg["batch"]), size=int(cfg["size"]))
+                          batch=int(cfg["batch"]), size=int(cfg["size"]),
+                          val_fraction=val_fraction)
     trainer = GanTrainer(data, cfg, device)
     history = trainer.fit()
     train_s = time.perf_counter() - start
@@ -103,10 +106,12 @@ def write_quality(out: Path, data: GanData, synthetic: ClipSet, history, *, data
 
 
 def train_gan_stage(config: dict[str, Any], dataset: str, fold: int, out_dir: str | Path) -> None:
-    """Rule ``train_gan``: the study's classes, the dataset's aligned store(s), ``augment.sd``."""
+    """Rule ``train_gan``: the study's classes, the dataset's aligned store(s), ``augment.sd``,
+    ``train.val_fraction`` (whose validation subjects are left out)."""
     clipset = load_dataset(config["results"], dataset, mmap=True)
     train_gan(clipset, out_dir, dataset=dataset, test_fold=int(fold),
-              classes=list(config["study"]["classes"]), cfg=sd_options(config))
+              classes=list(config["study"]["classes"]), cfg=sd_options(config),
+              val_fraction=float(config.get("train", {}).get("val_fraction", 0.0)))
 
 
 def _sha256(path: Path) -> str:
