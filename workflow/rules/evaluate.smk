@@ -3,6 +3,7 @@
 from ferstudy.evaluate import plan as eval_plan  # noqa: E402
 
 EVAL_RUN = eval_plan.RUN_PATTERN
+VERDICTS = "1. Verdicts"  # report category: sorts first, so the report opens with the answers
 
 
 rule evaluate_cross:
@@ -41,7 +42,15 @@ rule evaluate_cross:
 rule gather_results:
     input:
         cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=eval_plan.study_runs(STUDY)),
+        # training-set sizes for the corrected fold tests (n_test / n_train)
+        metrics=expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=eval_plan.study_runs(STUDY)),
     output:
+        verdicts=report(
+            f"{RESULTS}/tables/verdicts.csv", caption="../report/verdicts.rst", category=VERDICTS
+        ),
+        verdicts_md=report(
+            f"{RESULTS}/tables/verdicts.md", caption="../report/verdicts.rst", category=VERDICTS
+        ),
         runs_csv=report(
             f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"
         ),
