@@ -1,19 +1,24 @@
 # Figures: drawn from the tables (plot_figures, part of `snakemake`), or regenerated from
 # whatever run outputs exist (`snakemake figures`, which never schedules training).
-from ferstudy.figures.catalog import figure_caption, figure_files  # noqa: E402
+from ferstudy.figures.catalog import answerable, figure_caption, figure_files, in_report  # noqa: E402
 
-FIGURES = figure_files(f"{RESULTS}/figures", STUDY["datasets"])
+QUESTIONS = answerable(config["evaluate"]["comparisons"], STUDY)
+FIGURES = figure_files(f"{RESULTS}/figures", STUDY["datasets"], QUESTIONS)
+# per-dataset figures beyond the first few are files only (the report stays small)
+IN_REPORT = {n for n in FIGURES if in_report(n, STUDY["datasets"], config["evaluate"]["figures"]["report_datasets"])}
 
 
 rule plot_figures:
     input:
         runs=rules.gather_results.output.runs_csv,
         comparisons=rules.gather_results.output.comparisons,
+        verdicts=rules.gather_results.output.verdicts,
     output:
         # PNGs go into the report with their captions; PDFs (vector) are plain outputs
         png=[
             report(paths["png"], caption=f"../report/{figure_caption(name)[0]}.rst",
                    category=figure_caption(name)[1], subcategory=figure_caption(name)[2])
+            if name in IN_REPORT else paths["png"]
             for name, paths in FIGURES.items()
         ],
         pdf=[paths["pdf"] for paths in FIGURES.values()],
@@ -29,6 +34,7 @@ rule plot_figures:
         # results/ is two levels above results/tables/runs.csv
         results=lambda wc, input: os.path.dirname(os.path.dirname(input.runs)),
         datasets=STUDY["datasets"],
+        questions=QUESTIONS,
         settings=config["evaluate"],
     threads: 1
     resources:
@@ -48,6 +54,7 @@ rule figures:
     params:
         results=RESULTS,
         datasets=STUDY["datasets"],
+        questions=QUESTIONS,
         settings=config["evaluate"],
     threads: 2
     resources:

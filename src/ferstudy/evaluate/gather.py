@@ -32,9 +32,10 @@ def build_tables(runs: pd.DataFrame, settings: Mapping
 
 
 def gather_results(runs: pd.DataFrame, settings: Mapping,
-                   out: Mapping[str, str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   out: Mapping[str, str | Path]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Write ``out["runs_csv"|"runs_parquet"|"summary"|"comparisons"|"verdicts"|
-    "verdicts_md"]`` from the runs table; returns (summary, comparisons)."""
+    "verdicts_md"]`` from the runs table; returns (summary, comparisons, verdicts)."""
     from ferstudy.atomic import write_csv, write_text
 
     summary, comparisons, verdicts = build_tables(runs, settings)
@@ -47,7 +48,7 @@ def gather_results(runs: pd.DataFrame, settings: Mapping,
     log.info("%d rows from %d runs; %d configurations; %d comparisons; %d verdict rows "
              "(%d decided)", len(runs), runs["run"].nunique(), len(summary), len(comparisons),
              len(verdicts), decided)
-    return summary, comparisons
+    return summary, comparisons, verdicts
 
 
 def gather_cross_files(paths: Iterable[str | Path], metrics: Iterable[str | Path],
