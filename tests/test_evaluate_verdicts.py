@@ -132,6 +132,9 @@ def test_rule_order():
         "undecided", "significant, but the size is unclear (interval reaches the ROPE)")
     assert verdict(4, 0.0, 0.99, 0.01, 0.9, **kw)[0] == "equivalent"
     assert verdict(1, 1.0, 0.0, 0.0, 0.0, **kw)[0] == "undecided"
+    # two datasets of one fold each: still one split per dataset
+    assert verdict(2, 1.0, 0.0, 0.0, 0.0, n_folds=1, **kw) == (
+        "undecided", "n = 1 fold: one split cannot decide")
 
 
 def test_decision_power_matches_a_simulation_and_needed_runs_grow_with_variance():

@@ -165,7 +165,8 @@ def add_verdicts(rows: pd.DataFrame, units: str, settings: Mapping) -> pd.DataFr
     rows = rows.copy()
     rows["p_adjusted"] = adjust_pvalues(rows["p_value"], settings["adjust"])
     words = [verdict(int(r[units]), r["p_a_better"], r["p_equivalent"], r["p_b_better"],
-                     r["p_adjusted"], decide=settings["decide"], alpha=settings["alpha"])
+                     r["p_adjusted"], decide=settings["decide"], alpha=settings["alpha"],
+                     n_folds=None if r.get("unit") == "seed" else int(r["n_folds"]))
              for _, r in rows.iterrows()]
     rows["verdict"] = [w for w, _ in words]
     rows["reason"] = [why for _, why in words]

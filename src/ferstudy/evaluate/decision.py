@@ -3,7 +3,8 @@
 Applied in this order (documented in README "Statistics"; ``decide`` and ``alpha`` from
 ``evaluate.stats``):
 
-1. fewer than 2 paired units (folds, or datasets)      -> ``undecided`` (nothing to test against)
+1. fewer than 2 paired units (folds, or datasets), or   -> ``undecided`` (nothing to test against;
+   a difference row resting on one fold only               a single test fold is one split)
 2. P(A better) >= decide and adjusted p < alpha          -> ``A better``
 3. P(B better) >= decide and adjusted p < alpha          -> ``B better``
 4. P(equivalent) >= decide                               -> ``equivalent``
@@ -23,10 +24,12 @@ NOT_IN_STUDY = "not in this study"
 
 
 def verdict(n_units: int, p_a: float, p_rope: float, p_b: float, p_adjusted: float, *,
-            decide: float, alpha: float) -> tuple[str, str]:
-    """(verdict word, reason)."""
+            decide: float, alpha: float, n_folds: int | None = None) -> tuple[str, str]:
+    """(verdict word, reason); n_folds: folds behind a difference row (None: seed-spread row)."""
     if n_units < 2:
         return "undecided", f"n = {n_units} paired unit: no spread to test against"
+    if n_folds is not None and n_folds < 2:
+        return "undecided", "n = 1 fold: one split cannot decide"
     if any(math.isnan(v) for v in (p_a, p_rope, p_b)):
         return "undecided", "no posterior (no spread estimate)"
     significant = not math.isnan(p_adjusted) and p_adjusted < alpha
