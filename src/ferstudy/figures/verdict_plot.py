@@ -22,7 +22,11 @@ def _points(row: pd.Series, spread: bool) -> tuple[float, float, float]:
 
 def _panel(ax, rows: pd.DataFrame, *, spread: bool, rope: float, xlabel: str) -> None:
     if spread:
+        from matplotlib.ticker import NullFormatter, ScalarFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.axvspan(1 / rope, rope, color=PALETTE[0], alpha=0.12, lw=0)
         ax.axvline(1.0, color="black", lw=0.8)
     else:
@@ -39,7 +43,8 @@ def _panel(ax, rows: pd.DataFrame, *, spread: bool, rope: float, xlabel: str) ->
             ax.plot([low, high], [i, i], color=colour, lw=2)
         ax.plot(mean, i, "o", color=colour, ms=6)
         units = f"{int(row['n_units'])} {row['unit']}s" if pd.notna(row["n_units"]) else ""
-        ax.text(1.01, i, f"{row['verdict']}  ({units})", transform=ax.get_yaxis_transform(),
+        size = f"x{mean:.2f}" if spread else f"{mean:+.1f}"
+        ax.text(1.01, i, f"{row['verdict']}\n{size} ({units})", transform=ax.get_yaxis_transform(),
                 va="center", fontsize=8, color=colour, fontweight="bold")
     ax.set_yticks(range(len(rows)), [f"{r['label']}\n({r['a']} vs {r['b']})" for _, r in rows.iterrows()],
                   fontsize=8)
@@ -58,7 +63,7 @@ def plot_verdicts(verdicts: pd.DataFrame, *, rope: float, sd_ratio_rope: float, 
     parts = [(overall[~is_spread], False), (overall[is_spread], True)]
     parts = [(p, s) for p, s in parts if len(p)]
     heights = [max(len(p), 1) for p, _ in parts]
-    fig, axes = plt.subplots(len(parts), 1, figsize=(8.0, 1.2 + 0.42 * sum(heights) + 0.6 * len(parts)),
+    fig, axes = plt.subplots(len(parts), 1, figsize=(8.5, 1.2 + 0.42 * sum(heights) + 0.6 * len(parts)),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
     for ax, (rows, spread) in zip(axes[:, 0], parts):
         label = ("seed standard deviation ratio A / B (log scale), shaded: equivalent"
@@ -111,6 +116,6 @@ def plot_question(comparisons: pd.DataFrame, question: str, *, metric: str, rope
     ax.set_xlabel(f"{metric} points: seeds averaged per fold, corrected 95% interval over folds;"
                   f" shaded: ROPE +-{rope:g}")
     handles = [ax.plot([], [], "o", color=c, label=w)[0] for w, c in COLOURS.items()]
-    ax.legend(handles=handles, loc="lower right", fontsize=7, ncol=2)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
     fig.tight_layout()
     return fig
