@@ -82,12 +82,17 @@ def test_confusion_counts_rows_are_true_classes():
 
 
 def test_qc_sheets_that_exist_are_collected(tmp_path):
-    write_png(tmp_path / "aligned" / "mug" / "contact_sheet.png")
+    big = tmp_path / "aligned" / "mug" / "contact_sheet.png"
+    big.parent.mkdir(parents=True)
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (3000, 200, 3), dtype=np.uint8)).save(big)
     write_png(tmp_path / "gan" / "mug" / "fold0" / "qc_sheet.png")
     (tmp_path / "aligned" / "oulu").mkdir(parents=True)  # aligned, no sheet: nothing to copy
     written = collect_sheets(tmp_path, tmp_path / "figures" / "qc")
     assert sorted(p.name for p in written) == ["aligned_mug.png", "gan_mug_fold0_qc_sheet.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
+    copy = Image.open(tmp_path / "figures" / "qc" / "aligned_mug.png")
+    assert copy.size == (107, 1600) and copy.mode == "P"          # scaled, palette
+    assert Image.open(big).size == (200, 3000)                     # the original untouched
 
 
 def test_missing_predictions_file_is_a_clear_error(tmp_path):

@@ -22,13 +22,18 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting 
 PALETTE = plt.get_cmap("tab10").colors
 
 
-def compress_png(path: str | Path) -> None:
-    """Rewrite a PNG in place as a 256-colour palette image, zlib-optimised: plots and QC
-    sheets lose nothing visible and shrink several-fold, which keeps report.html small."""
+def compress_png(path: str | Path, max_side: int | None = None) -> None:
+    """Rewrite a PNG in place as a 256-colour palette image, zlib-optimised (and scaled down to
+    ``max_side`` pixels on its longer side): plots and QC sheets lose nothing visible and shrink
+    several-fold, which keeps report.html small."""
     from PIL import Image
 
     with Image.open(path) as image:
         image.load()
+    if max_side and max(image.size) > max_side:
+        scale = max_side / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     if image.mode not in ("P", "L"):
         image = image.convert("RGB").quantize(colors=256)
     image.save(path, format="PNG", optimize=True)
