@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ferstudy.evaluate.decision import verdict
-from ferstudy.evaluate.power import decision_power, folds_seeds_needed
+from ferstudy.evaluate.power import decision_power, detectable_difference, folds_seeds_needed
 from ferstudy.evaluate.verdicts import verdict_table, verdicts_markdown
 
 STATS = {"ci_level": 0.95, "seed": 0, "rope": 1.0, "alpha": 0.05, "adjust": "holm",
@@ -73,6 +73,8 @@ def test_a_shift_within_the_seed_noise_at_two_folds_is_undecided_and_says_what_w
     row = ft_row(verdict_table(runs_table(score, folds=2, seeds=3), STATS))
     assert row["verdict"] == "undecided"
     assert row["needed"].endswith(("seed", "seeds")) and "folds x" in row["needed"]
+    # the smallest difference these 2 folds would decide 80 % of the time: far above 1.5 points
+    assert row["detectable"] > 0.015
     assert row["seed_sd_a"] > 0.005 and row["seed_sd_b"] > 0.005   # the seed component, apart
 
 
@@ -157,3 +159,11 @@ def test_decision_power_matches_a_simulation_and_needed_runs_grow_with_variance(
     large = folds_seeds_needed(1e-4, 1e-4, delta=0.02, rope=0.01, decide=0.95, power=0.8)
     assert small[0] * small[1] < large[0] * large[1]
     assert decision_power(0.01, 5, delta=0.01, rope=0.01, decide=0.95) == 0.0   # inside the ROPE
+
+
+def test_detectable_difference_is_where_the_power_reaches_the_target():
+    delta = detectable_difference(0.01, 3, rope=0.01, decide=0.95, power=0.8)
+    assert delta > 0.01
+    assert decision_power(0.01, 3, delta=delta, rope=0.01, decide=0.95) == pytest.approx(0.8)
+    assert detectable_difference(0.0, 3, rope=0.01, decide=0.95, power=0.8) == 0.01
+    assert math.isnan(detectable_difference(float("nan"), 0, rope=0.01, decide=0.95, power=0.8))

@@ -58,3 +58,18 @@ def datasets_needed(dataset_var: float, *, delta: float, rope: float, decide: fl
                           decide=decide) >= power:
             return n
     return None
+
+
+def detectable_difference(se: float, df: int, *, rope: float, decide: float,
+                          power: float) -> float:
+    """The smallest true difference the rule decides (``A better``) with probability ``power``
+    at the observed standard error ``se`` and ``df``: what the data at hand can resolve."""
+    from scipy import optimize, stats
+
+    if math.isnan(se) or df < 1:
+        return math.nan
+    if se == 0:
+        return rope
+    t_crit = stats.t.ppf(decide, df)
+    ncp = optimize.brentq(lambda c: stats.nct.sf(t_crit, df, c) - power, 0.0, 1e3)
+    return rope + ncp * se

@@ -31,7 +31,7 @@ from ferstudy.evaluate.comparisons import (add_verdicts, fold_stats, pair_factor
                                            pair_merged, pooled_sd, seed_averaged,
                                            with_test_train_ratio)
 from ferstudy.evaluate.decision import NOT_IN_STUDY
-from ferstudy.evaluate.power import datasets_needed, folds_seeds_needed
+from ferstudy.evaluate.power import datasets_needed, detectable_difference, folds_seeds_needed
 from ferstudy.evaluate.stats import across_datasets, sd_ratio_test
 
 # id -> (label, A, B, how the pairs are made)
@@ -54,7 +54,7 @@ SPREAD_QUESTIONS = ("seed_sd_ft_vs_ri", "seed_sd_sd_vs_none")
 CONFIG_KEYS = ("dataset", "arch", "method", "init", "augment", "protocol", "test_set", "b")
 COLUMNS = ("question", "label", "scope", "a", "b", "effect", "ci_low", "ci_high", "unit",
            "n_units", "n_datasets", "n_folds", "n_seeds", "p_value", "p_adjusted", "p_wilcoxon",
-           "p_a_better", "p_equivalent", "p_b_better", "verdict", "reason", "needed",
+           "p_a_better", "p_equivalent", "p_b_better", "verdict", "reason", "detectable", "needed",
            "seed_sd_a", "seed_sd_b", "fold_sd_a", "fold_sd_b", "mean_a", "mean_b")
 
 
@@ -111,6 +111,7 @@ def difference_row(folds: pd.DataFrame, settings: Mapping) -> dict:
                             level=settings["ci_level"], seed=settings["seed"])
         need = datasets_needed(s["sd"] ** 2, **_power(settings)) if s["n"] > 1 else None
         return {**common, "unit": "dataset", "n_units": s["n"], "effect": s["mean"],
+                "detectable": _detectable(s["se"], s["n"] - 1, settings),
                 "ci_low": s["ci_low"], "ci_high": s["ci_high"], "p_value": s["p"],
                 "p_wilcoxon": s["p_wilcoxon"], "p_a_better": s["p_a"], "p_equivalent": s["p_rope"],
                 "p_b_better": s["p_b"], "fold_sd_a": math.nan, "fold_sd_b": math.nan,
@@ -122,18 +123,24 @@ def difference_row(folds: pd.DataFrame, settings: Mapping) -> dict:
         seed_var_a=("seed_var_a", "mean"), seed_var_b=("seed_var_b", "mean"),
         seed_var_d=("seed_var_d", "mean"))
     s = fold_stats(per_fold, settings)
-    need = None
+    need = "unknown: one fold gives no variance estimate"
     if s["n_folds"] > 1:
         seed_var = s["seed_sd_diff"] ** 2
         fold_var = s["fold_sd_diff"] ** 2 - (0 if math.isnan(seed_var) else seed_var / n_seeds)
         need = folds_seeds_needed(max(fold_var, 0.0), seed_var, **_power(settings))
+        need = (f"{need[0]} folds x {need[1]} seed{'s' * (need[1] > 1)}" if need
+                else "more than 30 folds x 10 seeds")
     return {**common, "unit": "fold", "n_units": s["n_folds"], "effect": s["mean_diff"],
+            "detectable": _detectable(s["se"], s["n_folds"] - 1, settings),
             "ci_low": s["diff_ci_low"], "ci_high": s["diff_ci_high"], "p_value": s["p_value"],
             "p_wilcoxon": math.nan, "p_a_better": s["p_a_better"], "p_equivalent": s["p_equivalent"],
             "p_b_better": s["p_b_better"], "fold_sd_a": s["fold_sd_a"], "fold_sd_b": s["fold_sd_b"],
-            "mean_a": s["mean_a"], "mean_b": s["mean_b"],
-            "needed": f"{need[0]} folds x {need[1]} seed{'s' * (need[1] > 1)}" if need
-            else "more than 30 folds x 10 seeds"}
+            "mean_a": s["mean_a"], "mean_b": s["mean_b"], "needed": need}
+
+
+def _detectable(se: float, df: int, settings: Mapping) -> float:
+    return detectable_difference(se, df, rope=settings["rope"] / 100, decide=settings["decide"],
+                                 power=settings["power"])
 
 
 def _power(settings: Mapping) -> dict:
@@ -156,7 +163,7 @@ def spread_row(folds: pd.DataFrame, settings: Mapping) -> dict:
             "seed_sd_a": math.sqrt(var_a) if var_a == var_a else math.nan,
             "seed_sd_b": math.sqrt(var_b) if var_b == var_b else math.nan,
             "fold_sd_a": math.nan, "fold_sd_b": math.nan, "mean_a": float(folds["score_a"].mean()),
-            "mean_b": float(folds["score_b"].mean()), "needed": ""}
+            "mean_b": float(folds["score_b"].mean()), "detectable": math.nan, "needed": ""}
 
 
 def verdict_table(runs: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
@@ -179,7 +186,7 @@ def verdict_table(runs: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
                                             difference_row(part, settings))}
                 for scope, part in scopes(folds, question)]
         table = add_verdicts(pd.DataFrame(rows), "n_units", settings)
-        table.loc[table["verdict"] != "undecided", "needed"] = ""
+        table.loc[table["verdict"] != "undecided", ["needed", "detectable"]] = ["", math.nan]
         tables.append(table)
     return pd.concat(tables, ignore_index=True).reindex(columns=list(COLUMNS))
 
@@ -203,9 +210,9 @@ def verdicts_markdown(table: pd.DataFrame, settings: Mapping) -> str:
              f"decide at P >= {settings['decide']:g}; p adjusted by {settings['adjust']} within "
              "each question)", "",
              "| question | scope | A - B, points [95% CI] | P(A) / P(=) / P(B) | p adj. | "
-             "units | seeds | verdict | needed to decide "
+             "units | seeds | verdict | decidable now, points | needed to decide "
              f"{settings['power_difference']:g} points |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
         probs = ("" if pd.isna(r["p_a_better"]) else
                  f"{r['p_a_better']:.2f} / {r['p_equivalent']:.2f} / {r['p_b_better']:.2f}")
@@ -213,11 +220,15 @@ def verdicts_markdown(table: pd.DataFrame, settings: Mapping) -> str:
         seeds = "" if pd.isna(r["n_seeds"]) else str(int(r["n_seeds"]))
         p_adj = "" if pd.isna(r["p_adjusted"]) else f"{r['p_adjusted']:.3g}"
         word = r["verdict"] if r["verdict"] != "not in this study" else f"{r['verdict']} ({r['reason']})"
+        detectable = "" if pd.isna(r["detectable"]) else f"{100 * r['detectable']:.1f}"
         lines.append(f"| {r['label']} ({r['a']} vs {r['b']}) | {r['scope']} | {_fmt_effect(r)} | "
-                     f"{probs} | {p_adj} | {units} | {seeds} | **{word}** | "
+                     f"{probs} | {p_adj} | {units} | {seeds} | **{word}** | {detectable} | "
                      f"{r['needed'] if isinstance(r['needed'], str) else ''} |")
     lines += ["", "A better / B better: by more than the ROPE with posterior probability >= "
               "decide and adjusted p < alpha; equivalent: inside the ROPE with probability >= "
-              "decide; otherwise undecided (rules: ferstudy.evaluate.decision). Seed-spread rows: "
-              "A better = smaller seed standard deviation.", ""]
+              "decide; otherwise undecided (rules: ferstudy.evaluate.decision). Undecided rows: the "
+              f"smallest difference these data would decide with probability {settings['power']:g}, "
+              "and the folds x seeds (datasets) that would decide "
+              f"{settings['power_difference']:g} points. Seed-spread rows: A better = smaller seed "
+              "standard deviation.", ""]
     return "\n".join(lines)
