@@ -30,7 +30,8 @@ PURPOSES: dict[str, dict] = {
                                 "scikit-image"],
               "what": "demo rendering, registration, face detection and alignment"},
     "learning": {"extra": "learning",
-                 "direct": BASE + ["pyarrow", "torch", "scipy", "scikit-learn", "matplotlib"],
+                 "direct": BASE + ["pyarrow", "torch", "scipy", "statsmodels", "baycomp",
+                                   "scikit-learn", "matplotlib"],
                  "what": "pretraining, training, the GAN, evaluation, tables and figures"},
 }
 NEVER = {"snakemake", "snakemake-executor-plugin-slurm"}

@@ -1,12 +1,17 @@
-"""Comparisons pair the right runs: same everything but the compared factor, same seed and fold."""
+"""Comparisons pair the right runs (same everything but the compared factor, same seed and
+fold), average seeds within a fold, and test over folds with the corrected t."""
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from ferstudy.evaluate.comparisons import compare
 
-OPTS = {"metrics": ["accuracy"], "test": "wilcoxon", "resamples": 500, "level": 0.95, "seed": 0,
-        "alpha": 0.05}
+STATS = {"ci_level": 0.95, "seed": 0, "rope": 1.0, "alpha": 0.05, "adjust": "holm",
+         "decide": 0.95, "metric": "accuracy", "sd_ratio_rope": 1.25, "power_difference": 2.0,
+         "power": 0.8}
+OPTS = {"metrics": ["accuracy"], "settings": STATS}
 
 
 def row(dataset, init, seed, fold, acc, *, test_set=None, kind="in", augment="none"):
@@ -14,7 +19,7 @@ def row(dataset, init, seed, fold, acc, *, test_set=None, kind="in", augment="no
             "dataset": dataset, "arch": "vgg3d", "method": "supervised", "init": init,
             "augment": augment, "protocol": "full", "seed": seed, "fold": fold,
             "test_set": test_set or dataset, "kind": kind, "shared_classes": "anger;fear",
-            "n_classes": 2, "accuracy": acc, "macro_f1": acc, "n_test": 10}
+            "n_classes": 2, "accuracy": acc, "macro_f1": acc, "n_test": 10, "n_train": 30}
 
 
 def test_ft_vs_ri_pairs_matching_seed_and_fold_only():
@@ -33,10 +38,16 @@ def test_ft_vs_ri_pairs_matching_seed_and_fold_only():
     got = out.iloc[0]
     assert got["dataset"] == "ckplus" and got["init"] == "ft vs ri"
     assert (got["a"], got["b"]) == ("ft", "ri")
-    assert got["n_pairs"] == 6
-    assert got["pairs"] == "s0f0;s0f1;s1f0;s1f1;s2f0;s2f1"
+    # the unit is the fold: 3 seeds averaged within each of 2 folds
+    assert got["n_folds"] == 2 and got["n_seeds"] == 3 and got["folds"] == "0;1"
     assert got["mean_diff"] == pytest.approx(np.mean(deltas))
-    assert got["p_value"] == pytest.approx(2 / 2 ** 6)   # all six differences positive
+    fold_means = [np.mean(deltas[f::2]) for f in range(2)]  # deltas are in seed-major order
+    sd = np.std(fold_means, ddof=1)
+    se = math.sqrt((1 / 2 + 10 / 30) * sd ** 2)   # n_test / n_train = 10 / 30
+    assert got["se"] == pytest.approx(se) and got["t"] == pytest.approx(np.mean(fold_means) / se)
+    assert got["test_train_ratio"] == pytest.approx(1 / 3)
+    # seed spread within a fold, fold spread of the seed means: reported apart
+    assert got["seed_sd_a"] > 0 and got["fold_sd_a"] >= 0
 
 
 def test_merged_is_compared_with_each_member_on_its_own_fold_and_held_out_set():
@@ -54,7 +65,8 @@ def test_merged_is_compared_with_each_member_on_its_own_fold_and_held_out_set():
     assert got[("mug", "mug")] == pytest.approx(0.60 - 0.505)
     assert got[("oulu", "ckplus")] == pytest.approx(0.40 - 0.30)
     assert ("ckplus", "mug") not in got.index       # never a member's fold vs the other member
-    assert (out["n_pairs"] == 2).all()
+    assert (out["n_folds"] == 1).all() and (out["n_seeds"] == 2).all()
+    assert (out["verdict"] == "undecided").all()      # one fold: never decided
 
 
 def test_in_vs_cross_is_the_drop_per_run():
@@ -64,11 +76,26 @@ def test_in_vs_cross_is_the_drop_per_run():
                  row("ckplus", "ft", s, 0, 0.2 + s / 10, test_set="oulu", kind="cross")]
     out = compare(pd.DataFrame(rows), questions=["in_vs_cross"], **OPTS).iloc[0]
     expected = np.mean([0.8 - (0.4 + 0.2 + s / 10) / 2 for s in range(3)])
-    assert out["mean_diff"] == pytest.approx(expected) and out["n_pairs"] == 3
-    assert out["exceeds_spread"]
+    assert out["mean_diff"] == pytest.approx(expected) and out["n_seeds"] == 3
+
+
+def test_in_vs_cross_ignores_seen_and_overlap_test_sets():
+    rows = []
+    for f in range(3):
+        rows += [row("ckplus", "ft", 0, f, 0.8), row("ckplus", "ft", 0, f, 0.4, test_set="mug", kind="cross"),
+                 row("ckplus", "ft", 0, f, 0.79, test_set="oulu", kind="seen"),
+                 row("ckplus", "ft", 0, f, 0.78, test_set="mmi", kind="overlap")]
+    out = compare(pd.DataFrame(rows), questions=["in_vs_cross"], **OPTS).iloc[0]
+    assert out["mean_b"] == pytest.approx(0.4) and out["n_folds"] == 3
 
 
 def test_absent_arms_give_an_empty_table_with_columns():
     out = compare(pd.DataFrame([row("ckplus", "ri", 0, 0, 0.5)]),
                   questions=["da_vs_none", "method_vs_supervised"], **OPTS)
-    assert out.empty and {"mean_diff", "cohens_dz", "p_value", "exceeds_spread"} <= set(out.columns)
+    assert out.empty and {"mean_diff", "p_value", "p_adjusted", "verdict"} <= set(out.columns)
+
+
+def test_runs_without_training_sizes_are_refused():
+    frame = pd.DataFrame([row("ckplus", "ri", 0, 0, 0.5)]).drop(columns="n_train")
+    with pytest.raises(ValueError, match="n_train"):
+        compare(frame, questions=["ft_vs_ri"], **OPTS)

@@ -7,7 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ferstudy.evaluate.stats import bootstrap_ci, paired_stats
+from scipy import stats
+
+from ferstudy.evaluate.stats import (across_datasets, adjust_pvalues, bootstrap_ci,
+                                    corrected_ttest, correlated_posterior, sd_ratio_test)
 from ferstudy.evaluate.tables import summarise
 
 SETTINGS = {"resamples": 20000, "level": 0.95, "seed": 7}
@@ -70,27 +73,76 @@ def test_single_run_has_no_std_or_interval():
     assert math.isnan(row["accuracy_std"]) and math.isnan(row["accuracy_ci_low"])
 
 
-def test_paired_stats_effect_size_and_tests():
-    b = np.array([0.50, 0.55, 0.60, 0.52, 0.58])
-    diff = np.array([0.10, 0.12, 0.08, 0.11, 0.09])
-    out = paired_stats(b + diff, b, test="wilcoxon", resamples=2000, level=0.95, seed=0, alpha=0.1)
-    sd = math.sqrt(sum((d - diff.mean()) ** 2 for d in diff) / 4)
-    assert out["n_pairs"] == 5
-    assert out["mean_diff"] == pytest.approx(diff.mean())
-    assert out["cohens_dz"] == pytest.approx(diff.mean() / sd)
-    # all 5 differences positive: exact two-sided signed-rank p = 2 / 2^5
-    assert out["p_value"] == pytest.approx(2 / 32)
-    assert out["significant"]  # alpha 0.1
-    # 0.1 difference vs ~0.04 spread of either arm: beyond the spread
-    assert out["exceeds_spread"]
-    t = paired_stats(b + diff, b, test="ttest", resamples=2000, level=0.95, seed=0, alpha=0.05)
-    assert t["statistic"] == pytest.approx(diff.mean() / (sd / math.sqrt(5)))
+def test_corrected_ttest_matches_hand_computation():
+    # four fold differences, test/train ratio 1/3 (4-fold CV): variance (1/4 + 1/3) s^2
+    d = [0.02, 0.04, 0.03, 0.07]
+    mean = sum(d) / 4
+    s2 = sum((x - mean) ** 2 for x in d) / 3
+    se = math.sqrt((1 / 4 + 1 / 3) * s2)
+    out = corrected_ttest(d, 1 / 3, level=0.95)
+    assert out["n"] == 4 and out["df"] == 3
+    assert out["se"] == pytest.approx(se)
+    assert out["t"] == pytest.approx(mean / se)
+    # t_{0.975, 3} = 3.182446305
+    assert out["ci_low"] == pytest.approx(mean - 3.182446305 * se, rel=1e-6)
+    assert out["ci_high"] == pytest.approx(mean + 3.182446305 * se, rel=1e-6)
+    # the corrected interval is wider than the naive one (s / sqrt(J))
+    assert out["se"] > math.sqrt(s2 / 4)
+    assert out["p"] == pytest.approx(2 * stats.t.sf(mean / se, 3))
+    # ratio 0: the ordinary one-sample t
+    assert corrected_ttest(d, 0.0, level=0.95)["p"] == pytest.approx(stats.ttest_1samp(d, 0).pvalue)
+    # one fold: nothing to test; constant differences: p = 0
+    assert math.isnan(corrected_ttest([0.05], 0.3, level=0.95)["p"])
+    const = corrected_ttest([0.05] * 3, 0.5, level=0.95)
+    assert const["p"] == 0.0 and const["ci_low"] == const["ci_high"] == pytest.approx(0.05)
 
 
-def test_small_difference_within_spread_is_not_flagged():
-    a = np.array([0.40, 0.80, 0.55, 0.70])
-    b = a - np.array([0.02, -0.01, 0.03, 0.0])
-    out = paired_stats(a, b, test="wilcoxon", resamples=1000, level=0.95, seed=0, alpha=0.05)
-    assert not out["exceeds_spread"] and not out["significant"]
-    with pytest.raises(ValueError, match="unknown paired test"):
-        paired_stats(a, b, test="anova", resamples=10, level=0.95, seed=0, alpha=0.05)
+def test_correlated_posterior_is_baycomps_correlated_t_test():
+    """baycomp's CorrelatedTTest corrects with n_test/n_train = 1/(k-1) for one k-fold CV
+    (``runs=1``); our posterior with that ratio must give its three probabilities."""
+    from baycomp import CorrelatedTTest
+
+    rng = np.random.default_rng(3)
+    for k in (3, 5, 10):
+        a = 0.7 + rng.normal(0, 0.02, k)
+        b = a - 0.012 + rng.normal(0, 0.01, k)
+        t = corrected_ttest(a - b, 1 / (k - 1), level=0.95)
+        mine = correlated_posterior(t["mean"], t["se"], t["df"], 0.01)
+        theirs = CorrelatedTTest.probs(a, b, rope=0.01, runs=1)  # (P(a better), rope, P(b better))
+        assert mine == pytest.approx(tuple(theirs), abs=1e-12)
+        assert sum(mine) == pytest.approx(1.0)
+
+
+def test_holm_and_bh_match_statsmodels_and_the_hand_rule():
+    from statsmodels.stats.multitest import multipletests
+
+    p = [0.01, 0.04, 0.03, 0.005]
+    # Holm by hand: sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, then running maximum
+    assert adjust_pvalues(p, "holm") == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert adjust_pvalues(p, "holm") == pytest.approx(multipletests(p, method="holm")[1])
+    assert adjust_pvalues(p, "bh") == pytest.approx(multipletests(p, method="fdr_bh")[1])
+    # untestable rows stay NaN and are not counted as tests
+    out = adjust_pvalues([0.01, math.nan, 0.04], "holm")
+    assert out[0] == pytest.approx(0.02) and math.isnan(out[1]) and out[2] == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="unknown p-value adjustment"):
+        adjust_pvalues(p, "bonferroni-ish")
+
+
+def test_across_datasets_uses_datasets_as_independent_units():
+    a = np.array([0.80, 0.75, 0.70, 0.90, 0.85])
+    b = a - np.array([0.05, 0.06, 0.04, 0.07, 0.05])
+    out = across_datasets(a, b, rope=0.01, level=0.95, seed=0, samples=5000)
+    assert out["n"] == 5 and out["p"] == pytest.approx(stats.ttest_rel(a, b).pvalue)
+    assert out["p_wilcoxon"] == pytest.approx(2 / 2 ** 5)   # exact: all five positive
+    assert out["p_a"] > 0.95 and out["p_b"] == pytest.approx(0.0)
+    # seeded Monte Carlo: the same numbers twice
+    assert across_datasets(a, b, rope=0.01, level=0.95, seed=0, samples=5000) == out
+
+
+def test_sd_ratio_test_against_the_f_distribution():
+    out = sd_ratio_test(4e-4, 8, 1e-4, 8, level=0.95, rope=1.25)
+    assert out["ratio"] == pytest.approx(2.0)
+    assert out["p"] == pytest.approx(2 * stats.f.sf(4.0, 8, 8))
+    assert out["ci_low"] == pytest.approx(math.sqrt(4.0 / stats.f.ppf(0.975, 8, 8)))
+    assert out["p_b"] > out["p_a"] and out["p_a"] + out["p_rope"] + out["p_b"] == pytest.approx(1)
+    assert math.isnan(sd_ratio_test(4e-4, 0, 1e-4, 8, level=0.95, rope=1.25)["p"])

@@ -1,10 +1,12 @@
 """Figure functions write real, non-empty PNG + PDF files from small synthetic results."""
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 from synth_runs import grey_predictor, write_png, write_run, write_store, write_study
 
-from ferstudy.evaluate.comparisons import compare
+from ferstudy.evaluate.gather import build_tables
 from ferstudy.evaluate.cross import write_cross
 from ferstudy.evaluate.tables import collect_existing
 from ferstudy.figures.catalog import figure_files
@@ -15,7 +17,12 @@ from ferstudy.figures.curves import plot_curves
 from ferstudy.figures.tsne import embed_2d, plot_tsne
 
 SETTINGS = {"figures": {"dpi": 40, "metric": "accuracy"},
-            "tsne": {"perplexity": 30, "seed": 0, "max_points": 2000}}
+            "tsne": {"perplexity": 30, "seed": 0, "max_points": 2000},
+            "metrics": ["accuracy"], "bootstrap_resamples": 200, "ci_level": 0.95, "seed": 0,
+            "comparisons": ["ft_vs_ri", "in_vs_cross"],
+            "stats": {"rope": 1.0, "alpha": 0.05, "adjust": "holm", "decide": 0.95,
+                      "metric": "accuracy", "sd_ratio_rope": 1.25, "power_difference": 2.0,
+                      "power": 0.8}}
 DATASETS = ["ckplus"]
 
 
@@ -31,16 +38,18 @@ def test_every_figure_is_written_as_png_and_pdf(tmp_path):
                         tmp_path / "eval" / run / "cross.csv", predictor=grey_predictor(classes))
     table = collect_existing(tmp_path)
     assert set(table["kind"]) == {"in", "cross", "member"}
-    comparisons = compare(table, questions=["ft_vs_ri", "in_vs_cross"], metrics=["accuracy"],
-                          test="wilcoxon", resamples=200, level=0.95, seed=0, alpha=0.05)
+    _, comparisons, verdicts = build_tables(table, SETTINGS)
     assert len(comparisons) > 0
-    draw_figures(table, comparisons, tmp_path / "runs", tmp_path / "figures", DATASETS, SETTINGS)
-    files = figure_files(tmp_path / "figures", DATASETS)
-    assert len(files) == 3 + 3 * len(DATASETS)
+    questions = ["ft_vs_ri", "in_vs_cross"]
+    draw_figures(table, comparisons, verdicts, tmp_path / "runs", tmp_path / "figures", DATASETS,
+                 questions, SETTINGS)
+    files = figure_files(tmp_path / "figures", DATASETS, questions)
+    assert len(files) == 3 + len(questions) + 3 * len(DATASETS)
     for paths in files.values():
         png, pdf = (open(paths[ext], "rb").read() for ext in ("png", "pdf"))
         assert png.startswith(b"\x89PNG") and len(png) > 2000
         assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+        assert Image.open(paths["png"]).mode == "P"   # palette-compressed for the report
     assert matplotlib.get_backend().lower() == "agg"
 
 
@@ -73,12 +82,17 @@ def test_confusion_counts_rows_are_true_classes():
 
 
 def test_qc_sheets_that_exist_are_collected(tmp_path):
-    write_png(tmp_path / "aligned" / "mug" / "contact_sheet.png")
+    big = tmp_path / "aligned" / "mug" / "contact_sheet.png"
+    big.parent.mkdir(parents=True)
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (3000, 200, 3), dtype=np.uint8)).save(big)
     write_png(tmp_path / "gan" / "mug" / "fold0" / "qc_sheet.png")
     (tmp_path / "aligned" / "oulu").mkdir(parents=True)  # aligned, no sheet: nothing to copy
     written = collect_sheets(tmp_path, tmp_path / "figures" / "qc")
     assert sorted(p.name for p in written) == ["aligned_mug.png", "gan_mug_fold0_qc_sheet.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
+    copy = Image.open(tmp_path / "figures" / "qc" / "aligned_mug.png")
+    assert copy.size == (107, 1600) and copy.mode == "P"          # scaled, palette
+    assert Image.open(big).size == (200, 3000)                     # the original untouched
 
 
 def test_missing_predictions_file_is_a_clear_error(tmp_path):
@@ -87,3 +101,28 @@ def test_missing_predictions_file_is_a_clear_error(tmp_path):
     (run / "predictions.csv").unlink()
     with pytest.raises(FileNotFoundError, match="predictions.csv"):
         collect_existing(tmp_path)
+
+
+def test_verdict_figure_fits_a_page_and_question_figures_fit_a_screen(tmp_path):
+    from ferstudy.figures.style import save_figure
+    from ferstudy.figures.verdict_plot import MAX_ROWS, plot_question, plot_verdicts
+
+    rows = [{"question": q, "label": q, "scope": "overall", "a": "x", "b": "y", "effect": 0.02 * k,
+             "ci_low": 0.02 * k - 0.01, "ci_high": 0.02 * k + 0.01, "unit": "fold", "n_units": 4,
+             "verdict": "undecided", "reason": ""} for k, q in enumerate(
+                 ["ft_vs_ri", "da_vs_none", "merged_vs_single", "in_vs_cross", "seed_sd_ft_vs_ri"])]
+    rows[-1].update(effect=1.5, ci_low=0.8, ci_high=2.5)
+    save_figure(plot_verdicts(pd.DataFrame(rows), rope=1.0, sd_ratio_rope=1.25, metric="accuracy"),
+                tmp_path / "v.png", dpi=150)
+    width, height = Image.open(tmp_path / "v.png").size
+    assert height < 1650 and width < 1800          # an A4 page at 150 dpi
+    many = pd.DataFrame([{"question": "ft_vs_ri", "metric": "accuracy", "dataset": f"d{i}",
+                          "arch": "vgg3d", "method": "supervised", "init": "ft vs ri",
+                          "augment": "none", "protocol": "full", "test_set": f"d{i}", "kind": "in",
+                          "a": "ft", "b": "ri", "mean_diff": 0.01, "diff_ci_low": 0.0,
+                          "diff_ci_high": 0.02, "n_folds": 4, "n_seeds": 2, "verdict": "undecided"}
+                         for i in range(200)])
+    fig = plot_question(many, "ft_vs_ri", metric="accuracy", rope=1.0)
+    assert len(fig.axes[0].get_yticks()) == MAX_ROWS and "of 200 rows" in fig.axes[0].get_title(loc="left")
+    save_figure(fig, tmp_path / "q.png", dpi=150)
+    assert Image.open(tmp_path / "q.png").size[1] < 1500   # not 4000 px any more

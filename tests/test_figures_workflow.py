@@ -61,8 +61,13 @@ def test_figures_target_regenerates_from_existing_runs_without_training(finished
     assert pd.read_parquet(results / "tables" / "runs.parquet").shape == runs.shape
     comparisons = pd.read_csv(results / "tables" / "comparisons.csv")
     assert {"ft_vs_ri", "merged_vs_single"} <= set(comparisons["question"])
-    for name in ("variance", "cross_dataset", "comparisons", "tsne/merged-ckplus+mug", "confusion/ckplus",
-                 "curves/ckplus"):
+    verdicts = pd.read_csv(results / "tables" / "verdicts.csv")
+    ft = verdicts[(verdicts["question"] == "ft_vs_ri") & (verdicts["scope"] == "overall")].iloc[0]
+    assert ft["verdict"] == "undecided" and ft["n_folds"] == 1   # one fold never decides
+    assert "| FT vs RI (ft vs ri) | overall |" in (results / "tables" / "verdicts.md").read_text()
+    for name in ("verdicts", "variance", "cross_dataset", "comparisons/ft_vs_ri",
+                 "comparisons/merged_vs_single", "comparisons/in_vs_cross",
+                 "tsne/merged-ckplus+mug", "confusion/ckplus", "curves/ckplus"):
         for ext in ("png", "pdf"):
             assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000
     assert sorted(p.name for p in (results / "figures" / "qc").iterdir()) == [
@@ -71,3 +76,5 @@ def test_figures_target_regenerates_from_existing_runs_without_training(finished
     snakemake(finished_study, "--report", "report.html")
     html = (finished_study / "report.html").read_text(encoding="utf-8", errors="replace")
     assert len(html) > 50_000 and "variance.png" in html
+    # the report opens with the answers: the verdict table on the landing page, first category
+    assert "FT vs RI (ft vs ri)" in html and "1. Verdicts" in html

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ferstudy import config as fcfg
-from ferstudy.augment.gan_data import select_training_rows
+from ferstudy.augment.gan.data import select_training_rows
 from ferstudy.runkey import RunKey
 from ferstudy.train.data import build_run_data, validation_subjects
 from ferstudy.train.plan import train_inputs

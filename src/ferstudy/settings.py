@@ -194,6 +194,11 @@ def figures(config: Mapping[str, Any]) -> dict[str, Any]:
     return shaping({k: config["evaluate"][k] for k in sorted(FIGURE_KEYS)})
 
 
+def plot(config: Mapping[str, Any]) -> dict[str, Any]:
+    """plot_figures / figures: the figure keys and the statistics behind the verdict figure."""
+    return shaping(config["evaluate"])
+
+
 def run_lineage(config: Mapping[str, Any], wildcards: Mapping[str, Any]) -> dict[str, Any]:
     """Every slice a run's numbers depend on: its own, and those of the jobs upstream of it
     (registration and demo rendering of its datasets, alignment, ft pretraining, the SD GAN).

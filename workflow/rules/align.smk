@@ -47,13 +47,8 @@ rule gather_aligned:
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "file": "detection statistics"},
         ),
-        sheet=report(
-            f"{RESULTS}/aligned/{{dataset}}/contact_sheet.png",
-            caption="../report/contact_sheet.rst",
-            category="Alignment",
-            subcategory="{dataset}",
-            labels={"dataset": "{dataset}", "file": "contact sheet"},
-        ),
+        # in the report as a compressed copy (plot_figures' QC sheets), not at full size
+        sheet=f"{RESULTS}/aligned/{{dataset}}/contact_sheet.png",
     log:
         f"{RESULTS}/logs/gather_aligned/{{dataset}}.log",
     conda:

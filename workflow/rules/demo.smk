@@ -10,12 +10,8 @@ rule render_demo:
         media=f"{RESOURCES}/media/pyfeat/provenance.csv",
     output:
         done=f"{RESOURCES}/demo/{{dataset}}.done",
-        sheet=report(
-            f"{RESOURCES}/demo/{{dataset}}_expressions.png",
-            caption="../report/demo_expressions.rst",
-            category="Demo data",
-            labels={"dataset": "{dataset}", "file": "expression contact sheet"},
-        ),
+        # a file only: five 1 MB sheets of rendered faces would dominate report.html
+        sheet=f"{RESOURCES}/demo/{{dataset}}_expressions.png",
     log:
         f"{RESULTS}/logs/render_demo/{{dataset}}.log",
     conda:

@@ -4,6 +4,7 @@ from ferstudy.evaluate import plan as eval_plan  # noqa: E402
 from ferstudy.runkey import RunKey  # noqa: E402
 
 EVAL_RUN = eval_plan.RUN_PATTERN
+VERDICTS = "1. Verdicts"  # report category: sorts first, so the report opens with the answers
 
 
 rule evaluate_cross:
@@ -84,7 +85,13 @@ rule gather_results:
     input:
         cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=STUDY_RUNS),  # train.smk
         provenance=expand(f"{RESULTS}/runs/{{run}}/provenance.json", run=STUDY_RUNS),
+        # training-set sizes for the corrected fold tests (n_test / n_train)
+        metrics=expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=STUDY_RUNS),
     output:
+        verdicts=report(f"{RESULTS}/tables/verdicts.csv", caption="../report/verdicts.rst", category=VERDICTS),
+        verdicts_md=report(
+            f"{RESULTS}/tables/verdicts.md", caption="../report/verdicts.rst", category=VERDICTS
+        ),
         runs_csv=report(f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"),
         runs_parquet=f"{RESULTS}/tables/runs.parquet",
         summary=report(f"{RESULTS}/tables/summary.csv", caption="../report/summary.rst", category="Tables"),

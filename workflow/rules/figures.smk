@@ -1,22 +1,32 @@
 # Figures: drawn from the tables (plot_figures, part of `snakemake`), or regenerated from
 # whatever run outputs exist (`snakemake figures`, which never schedules training).
-from ferstudy.figures.catalog import figure_caption, figure_files  # noqa: E402
+from ferstudy.figures.catalog import answerable, figure_caption, figure_files, in_report  # noqa: E402
 
-FIGURES = figure_files(f"{RESULTS}/figures", STUDY["datasets"])
+QUESTIONS = answerable(config["evaluate"]["comparisons"], STUDY)
+FIGURES = figure_files(f"{RESULTS}/figures", STUDY["datasets"], QUESTIONS)
+# per-dataset figures beyond the first few are files only (the report stays small)
+IN_REPORT = {
+    n for n in FIGURES if in_report(n, STUDY["datasets"], config["evaluate"]["figures"]["report_datasets"])
+}
 
 
 rule plot_figures:
     input:
         runs=rules.gather_results.output.runs_csv,
         comparisons=rules.gather_results.output.comparisons,
+        verdicts=rules.gather_results.output.verdicts,
     output:
         # PNGs go into the report with their captions; PDFs (vector) are plain outputs
         png=[
-            report(
-                paths["png"],
-                caption=f"../report/{figure_caption(name)[0]}.rst",
-                category=figure_caption(name)[1],
-                subcategory=figure_caption(name)[2],
+            (
+                report(
+                    paths["png"],
+                    caption=f"../report/{figure_caption(name)[0]}.rst",
+                    category=figure_caption(name)[1],
+                    subcategory=figure_caption(name)[2],
+                )
+                if name in IN_REPORT
+                else paths["png"]
             )
             for name, paths in FIGURES.items()
         ],
@@ -39,7 +49,9 @@ rule plot_figures:
         # results/ is two levels above results/tables/runs.csv
         results=lambda wc, input: os.path.dirname(os.path.dirname(input.runs)),
         datasets=STUDY["datasets"],
-        settings=stage_settings.figures(config),
+        questions=QUESTIONS,
+        # the verdict figure shades the ROPE: the stats settings shape figures too
+        settings=stage_settings.plot(config),
     script:
         "../scripts/plot_figures.py"
 
@@ -59,7 +71,8 @@ rule figures:
     params:
         results=RESULTS,
         datasets=STUDY["datasets"],
-        settings={**stage_settings.gather(config), **stage_settings.figures(config)},
+        questions=QUESTIONS,
+        settings=stage_settings.plot(config),
     script:
         "../scripts/figures_regenerate.py"
 

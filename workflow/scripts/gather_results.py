@@ -6,7 +6,8 @@ with logged(snakemake.log[0]):
     out = snakemake.output
     # runs made under other settings (e.g. by --touch or --rerun-triggers mtime) are refused
     check_fresh(snakemake.params.expected, snakemake.params.runs_dir)
-    gather_cross_files(snakemake.input.cross, snakemake.params.settings,
+    gather_cross_files(snakemake.input.cross, snakemake.input.metrics, snakemake.params.settings,
                        {"runs_csv": out.runs_csv, "runs_parquet": out.runs_parquet,
-                        "summary": out.summary, "comparisons": out.comparisons},
+                        "summary": out.summary, "comparisons": out.comparisons,
+                        "verdicts": out.verdicts, "verdicts_md": out.verdicts_md},
                        hashes=snakemake.params.expected)

@@ -2,5 +2,7 @@ from ferstudy.figures.draw import draw_from_tables
 from ferstudy.logs import logged
 
 with logged(snakemake.log[0]):
-    draw_from_tables(snakemake.input.runs, snakemake.input.comparisons, snakemake.params.results,
-                     snakemake.params.datasets, snakemake.params.settings, snakemake.output.qc)
+    inp = snakemake.input
+    draw_from_tables({"runs": inp.runs, "comparisons": inp.comparisons, "verdicts": inp.verdicts},
+                     snakemake.params.results, snakemake.params.datasets,
+                     snakemake.params.questions, snakemake.params.settings, snakemake.output.qc)

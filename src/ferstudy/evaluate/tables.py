@@ -7,6 +7,9 @@ official: best epoch chosen on test, as the papers' code does; labelled optimist
 summarised or used by verdicts). ``dataset`` is the training set; ``kind`` is ``in | member | cross | lodo | seen``
 (``seen``: a foreign dataset that was in the run's ft pretraining pool, not an unseen domain;
 ``overlap``: a foreign dataset sharing people with the training set, see evaluate/overlap.py).
+``runs.csv`` also holds ``n_train``: the real clips of the run's training folds it drew on
+(train + validation, synthetic clips not counted), from metrics.json; n_test / n_train of the
+``in`` row is the Nadeau-Bengio correction of the fold-level tests.
 ``summary.csv``: one row per configuration x test set with, for each metric, the number of
 runs (seeds x folds), mean, sample std and bootstrap CI of the mean.
 """
@@ -46,12 +49,9 @@ def read_runs_table(path: str | Path) -> pd.DataFrame:
 
 
 def read_comparisons_table(path: str | Path) -> pd.DataFrame:
-    """``comparisons.csv`` as written by gather_results (booleans and NaNs restored)."""
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""],
-                        dtype={"dataset": str, "test_set": str, "pairs": str})
-    for column in ("significant", "exceeds_spread"):
-        frame[column] = frame[column].astype(str).str.lower() == "true"
-    return frame
+    """``comparisons.csv`` (or ``verdicts.csv``) as written by gather_results (NaNs restored)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""],
+                       dtype={"dataset": str, "test_set": str, "folds": str, "needed": str})
 
 
 def read_cross_tables(paths: Iterable[str | Path]) -> pd.DataFrame:
@@ -67,6 +67,30 @@ def read_cross_tables(paths: Iterable[str | Path]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
     return tidy(pd.concat(frames, ignore_index=True))
+
+
+def train_size(metrics_json: str | Path) -> int:
+    """Real clips of a run's training folds (train + val - synthetic), from its metrics.json."""
+    from ferstudy.evaluate.runs import read_metrics
+
+    metrics = read_metrics(Path(metrics_json).parent)
+    missing = {"n_train", "n_val"} - set(metrics)
+    if missing:
+        raise ValueError(f"{metrics_json} has no {', '.join(sorted(missing))}: it predates the "
+                         "statistics that need training sizes; rerun its train job")
+    return int(metrics["n_train"]) + int(metrics["n_val"]) - int(metrics.get("n_synthetic", 0))
+
+
+def attach_train_sizes(runs: pd.DataFrame, metrics_files: Iterable[str | Path]) -> pd.DataFrame:
+    """``runs`` with column ``n_train`` (``train_size``) from each run's metrics.json; the run
+    is named by the file's last 8 folders (``{dataset}/.../seed{s}/fold{k}``)."""
+    sizes = {}
+    for path in metrics_files:
+        sizes[str(RunKey.parse(Path(path).parent))] = train_size(path)
+    missing = set(runs["run"]) - set(sizes)
+    if missing:
+        raise ValueError(f"no metrics.json given for run(s) {', '.join(sorted(missing)[:3])}")
+    return runs.assign(n_train=runs["run"].map(sizes).astype(int))
 
 
 def collect_existing(results: str | Path) -> pd.DataFrame:
@@ -90,7 +114,9 @@ def collect_existing(results: str | Path) -> pd.DataFrame:
                     "for %s", len(unevaluated), ", ".join(unevaluated[:5]) +
                     (", ..." if len(unevaluated) > 5 else ""))
     table = read_cross_tables(paths)
-    return tidy(pd.concat([table, *frames], ignore_index=True)) if frames else table
+    table = tidy(pd.concat([table, *frames], ignore_index=True)) if frames else table
+    metrics = [results / "runs" / run / "metrics.json" for run in table["run"].unique()]
+    return attach_train_sizes(table, metrics)
 
 
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,6 +148,9 @@ def summarise(runs: pd.DataFrame, *, metrics: Sequence[str], resamples: int, lev
     columns = [*GROUP_COLUMNS, "n_runs", "seeds", "folds", "shared_classes", "n_test_mean"]
     columns += [f"{m}_{s}" for m in metrics for s in ("mean", "std", "ci_low", "ci_high")]
     return pd.DataFrame(rows, columns=columns)
+
+
+read_verdicts_table = read_comparisons_table
 
 
 def write_tables(runs: pd.DataFrame, summary: pd.DataFrame, comparisons: pd.DataFrame, *,

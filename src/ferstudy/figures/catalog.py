@@ -2,15 +2,19 @@
 the Snakefile can list the outputs cheaply)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-STUDY_FIGURES = ("variance", "cross_dataset", "comparisons")
+from ferstudy.config import is_merged
+
+STUDY_FIGURES = ("verdicts", "variance", "cross_dataset")
 PER_DATASET = ("tsne", "confusion", "curves")
 CAPTIONS = {  # figure kind -> (caption file in workflow/report/, report category)
+    "verdicts": ("verdicts_figure", "1. Verdicts"),
+    "comparisons": ("comparisons_figure", "2. Comparisons by question"),
     "variance": ("variance", "Spread over seeds and folds"),
     "cross_dataset": ("cross_dataset", "Cross-dataset tests"),
-    "comparisons": ("comparisons_figure", "Spread over seeds and folds"),
     "tsne": ("tsne", "Embeddings (t-SNE)"),
     "confusion": ("confusion", "Confusion matrices"),
     "curves": ("curves", "Training curves"),
@@ -18,18 +22,39 @@ CAPTIONS = {  # figure kind -> (caption file in workflow/report/, report categor
 
 
 def figure_caption(name: str) -> tuple[str, str, str | None]:
-    """(caption name, report category, subcategory = training set or None) of a figure."""
-    kind, _, dataset = name.partition("/")
+    """(caption name, report category, subcategory = training set / question or None)."""
+    kind, _, sub = name.partition("/")
     caption, category = CAPTIONS[kind]
-    return caption, category, dataset or None
+    return caption, category, sub or None
 
 
-def figure_files(figures_dir: str | Path, datasets: Sequence[str]) -> dict[str, dict[str, str]]:
-    """name -> {"png": path, "pdf": path}; names are ``variance``, ``cross_dataset``,
-    ``comparisons`` and
+def answerable(questions: Sequence[str], study: Mapping[str, Any]) -> list[str]:
+    """The comparison questions whose two arms are both in the study grid (one forest figure
+    each)."""
+    arms = {"ft_vs_ri": {"ft", "ri"} <= set(study["inits"]),
+            "da_vs_none": {"da", "none"} <= set(study["augments"]),
+            "sd_vs_none": {"sd", "none"} <= set(study["augments"]),
+            "dasd_vs_none": {"da+sd", "none"} <= set(study["augments"]),
+            "method_vs_supervised": "supervised" in study["methods"] and len(study["methods"]) > 1,
+            "merged_vs_single": any(is_merged(d) for d in study["datasets"]),
+            "in_vs_cross": bool(study["cross_dataset"]) and len(study["datasets"]) > 1}
+    return [q for q in questions if arms.get(q, False)]
+
+
+def figure_files(figures_dir: str | Path, datasets: Sequence[str],
+                 questions: Sequence[str] = ()) -> dict[str, dict[str, str]]:
+    """name -> {"png": path, "pdf": path}; names are ``verdicts``, ``variance``,
+    ``cross_dataset``, ``comparisons/{question}`` for each question and
     ``{tsne|confusion|curves}/{dataset}`` for each training dataset."""
     root = Path(figures_dir)
-    names = [*STUDY_FIGURES, *(f"{kind}/{d}" for kind in PER_DATASET for d in datasets)]
+    names = [*STUDY_FIGURES, *(f"comparisons/{q}" for q in questions),
+             *(f"{kind}/{d}" for kind in PER_DATASET for d in datasets)]
     return {n: {ext: str(root / f"{n}.{ext}") for ext in ("png", "pdf")} for n in names}
 
 
+def in_report(name: str, datasets: Sequence[str], sample: int) -> bool:
+    """Whether a figure is embedded in report.html: every study figure, and the per-dataset
+    ones (t-SNE, confusion, curves) for the first ``sample`` training sets only, which keeps
+    the report small; the others stay files under results/figures/."""
+    kind, _, dataset = name.partition("/")
+    return kind not in PER_DATASET or dataset in list(datasets)[:sample]

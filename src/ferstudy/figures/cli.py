@@ -10,9 +10,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from ferstudy.command_config import load_config
+    from ferstudy.figures.catalog import answerable
     from ferstudy.figures.regenerate import regenerate
     from ferstudy.logs import logged
 
     config = load_config(args)
     with logged():
-        regenerate(config["results"], config["study"]["datasets"], config["evaluate"])
+        regenerate(config["results"], config["study"]["datasets"],
+                   answerable(config["evaluate"]["comparisons"], config["study"]), config["evaluate"])

@@ -15,32 +15,37 @@ from ferstudy.figures import style
 from ferstudy.figures.catalog import figure_files
 from ferstudy.figures.confusion import plot_confusions
 from ferstudy.figures.curves import plot_curves
-from ferstudy.figures.forest import plot_comparisons
 from ferstudy.figures.heatmap import plot_cross_heatmap
 from ferstudy.figures.tsne import pick_run, plot_tsne
 from ferstudy.figures.variance import plot_variance
+from ferstudy.figures.verdict_plot import plot_question, plot_verdicts
 
 log = logging.getLogger("ferstudy.figures")
 
 
-def draw_figures(runs: pd.DataFrame, comparisons: pd.DataFrame, runs_root: str | Path,
-                 figures_dir: str | Path, datasets: Sequence[str], settings: Mapping) -> list[str]:
+def draw_figures(runs: pd.DataFrame, comparisons: pd.DataFrame, verdicts: pd.DataFrame,
+                 runs_root: str | Path, figures_dir: str | Path, datasets: Sequence[str],
+                 questions: Sequence[str], settings: Mapping) -> list[str]:
     """Draw every figure of ``figure_files``; returns the PNG paths written.
 
-    runs / comparisons: the tidy tables; settings: the config's ``evaluate`` section
-    (``figures``, ``tsne`` used).
+    runs / comparisons / verdicts: the tidy tables; questions: those with a forest figure;
+    settings: the config's ``evaluate`` section (``figures``, ``tsne``, ``stats`` used).
     """
     dpi = settings["figures"]["dpi"]
     metric = settings["figures"]["metric"]
+    stats = settings["stats"]
     tsne = settings["tsne"]
-    files = figure_files(figures_dir, datasets)
+    files = figure_files(figures_dir, datasets, questions)
     for name, paths in files.items():
         kind, _, dataset = name.partition("/")
         log.info("drawing %s", paths["png"])
-        if kind == "variance":
+        if kind == "verdicts":
+            fig = plot_verdicts(verdicts, rope=stats["rope"], sd_ratio_rope=stats["sd_ratio_rope"],
+                                metric=stats["metric"])
+        elif kind == "variance":
             fig = plot_variance(runs, metric=metric, order=datasets)
         elif kind == "comparisons":
-            fig = plot_comparisons(comparisons, metric=metric)
+            fig = plot_question(comparisons, dataset, metric=stats["metric"], rope=stats["rope"])
         elif kind == "cross_dataset":
             fig = plot_cross_heatmap(runs, metric=metric, order=datasets)
         elif kind == "confusion":
@@ -57,14 +62,17 @@ def draw_figures(runs: pd.DataFrame, comparisons: pd.DataFrame, runs_root: str |
     return [p["png"] for p in files.values()]
 
 
-def draw_from_tables(runs_csv: str | Path, comparisons_csv: str | Path, results: str | Path,
-                     datasets: Sequence[str], settings: Mapping, qc_dir: str | Path) -> None:
-    """The ``plot_figures`` stage: every figure from the tables + the run folders, and the
-    QC sheets of other stages copied into ``qc_dir``."""
-    from ferstudy.evaluate.tables import read_comparisons_table, read_runs_table
+def draw_from_tables(tables: Mapping[str, str | Path], results: str | Path,
+                     datasets: Sequence[str], questions: Sequence[str], settings: Mapping,
+                     qc_dir: str | Path) -> None:
+    """The ``plot_figures`` stage: every figure from the tables (``tables["runs"|"comparisons"|
+    "verdicts"]``) + the run folders, and the QC sheets of other stages copied into ``qc_dir``."""
+    from ferstudy.evaluate.tables import (read_comparisons_table, read_runs_table,
+                                          read_verdicts_table)
     from ferstudy.figures.qc import collect_sheets
 
     results = Path(results)
-    draw_figures(read_runs_table(runs_csv), read_comparisons_table(comparisons_csv),
-                 results / "runs", results / "figures", datasets, settings)
+    draw_figures(read_runs_table(tables["runs"]), read_comparisons_table(tables["comparisons"]),
+                 read_verdicts_table(tables["verdicts"]), results / "runs", results / "figures",
+                 datasets, questions, settings)
     collect_sheets(results, qc_dir)

@@ -20,21 +20,24 @@ log = logging.getLogger("ferstudy.figures")
 def table_files(results: str | Path) -> dict[str, str]:
     tables = Path(results) / "tables"
     return {"runs_csv": str(tables / "runs.csv"), "runs_parquet": str(tables / "runs.parquet"),
-            "summary": str(tables / "summary.csv"), "comparisons": str(tables / "comparisons.csv")}
+            "summary": str(tables / "summary.csv"), "comparisons": str(tables / "comparisons.csv"),
+            "verdicts": str(tables / "verdicts.csv"), "verdicts_md": str(tables / "verdicts.md")}
 
 
-def regenerate(results: str | Path, datasets: Sequence[str], settings: Mapping) -> None:
+def regenerate(results: str | Path, datasets: Sequence[str], questions: Sequence[str],
+               settings: Mapping) -> None:
     """datasets: the study's training datasets (figures are drawn for each, and for any other
-    training set found among the runs)."""
+    training set found among the runs); questions: those with a forest figure
+    (``catalog.answerable``)."""
     results = Path(results)
     runs = collect_existing(results)
     if runs.empty:
         raise FileNotFoundError(f"no finished runs under {results / 'runs'} (no metrics.json): "
                                 "train first, e.g. `snakemake --cores all`")
-    _, comparisons = gather_results(runs, settings, table_files(results))
+    _, comparisons, verdicts = gather_results(runs, settings, table_files(results))
     found = [d for d in dict.fromkeys(runs["dataset"]) if d not in datasets]
-    draw_figures(runs, comparisons, results / "runs", results / "figures", [*datasets, *found],
-                 settings)
+    draw_figures(runs, comparisons, verdicts, results / "runs", results / "figures",
+                 [*datasets, *found], questions, settings)
     sheets = collect_sheets(results, results / "figures" / "qc")
     log.info("%d runs; figures for %d training sets; %d QC sheets", runs["run"].nunique(),
              len(datasets) + len(found), len(sheets))

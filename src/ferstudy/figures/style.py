@@ -22,11 +22,29 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting 
 PALETTE = plt.get_cmap("tab10").colors
 
 
+def compress_png(path: str | Path, max_side: int | None = None) -> None:
+    """Rewrite a PNG in place as a 256-colour palette image, zlib-optimised (and scaled down to
+    ``max_side`` pixels on its longer side): plots and QC sheets lose nothing visible and shrink
+    several-fold, which keeps report.html small."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+    if max_side and max(image.size) > max_side:
+        scale = max_side / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    if image.mode not in ("P", "L"):
+        image = image.convert("RGB").quantize(colors=256)
+    image.save(path, format="PNG", optimize=True)
+
+
 def save_figure(fig, png: str | Path, pdf: str | Path | None = None, *, dpi: int = 150) -> None:
-    """Write ``fig`` to ``png`` (and ``pdf``), each atomically, then close it."""
+    """Write ``fig`` to ``png`` (palette-compressed) and ``pdf``, each atomically, then close it."""
     try:
         with atomic_path(png, suffix=".png") as tmp:
             fig.savefig(tmp, dpi=dpi, format="png")
+            compress_png(tmp)
         if pdf is not None:
             with atomic_path(pdf, suffix=".pdf") as tmp:
                 fig.savefig(tmp, format="pdf")
