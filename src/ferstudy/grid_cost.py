@@ -59,7 +59,8 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
         "train_model": runs,
         "check_overlap": sets,
         "overlap_table": 1,
-        "evaluate_cross": runs,
+        # one evaluation job per training set x arch (ferstudy.evaluate.plan.GROUP_PATTERN)
+        "evaluate_cross": sets * len(s["archs"]),
         "gather_results": 1,
         "plot_figures": 1,
     }

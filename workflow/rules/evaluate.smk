@@ -2,27 +2,28 @@
 # then the whole grid gathered into tidy tables (runs, summary, comparisons).
 from ferstudy.evaluate import plan as eval_plan  # noqa: E402
 
-EVAL_RUN = eval_plan.RUN_PATTERN
-
 
 rule evaluate_cross:
+    # one job per (training set, architecture): every run of the group, one cross.csv each
     input:
-        # the run's files as train_model writes them (workflow/rules/train.smk)
+        # the runs' files as train_model writes them (workflow/rules/train.smk)
         unpack(
-            lambda wc: eval_plan.evaluate_inputs(
-                {f: getattr(rules.train_model.output, f).format(**wc) for f in eval_plan.RUN_FILES},
+            lambda wc: eval_plan.group_inputs(
+                [
+                    {f: getattr(rules.train_model.output, f).format(**run) for f in eval_plan.RUN_FILES}
+                    for run in eval_plan.group_runs(wc.dataset, wc.arch, STUDY)
+                ],
                 eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
                 eval_plan.overlap_csv(wc.dataset, RESULTS),
             )
         ),
     output:
-        cross=f"{RESULTS}/eval/{EVAL_RUN}/cross.csv",
+        cross=eval_plan.group_outputs(RESULTS, STUDY),
     log:
-        f"{RESULTS}/logs/evaluate_cross/{EVAL_RUN}.log",
+        f"{RESULTS}/logs/evaluate_cross/{eval_plan.GROUP_PATTERN}.log",
     wildcard_constraints:
-        # merged training sets (merged-a+b) and protocols are valid values here
+        # merged training sets (merged-a+b) are valid values here
         dataset=eval_plan.alternation(STUDY["datasets"]),
-        protocol=eval_plan.alternation(STUDY["protocols"]),
     conda:
         ENVS["learning"]
     threads: 1
@@ -30,7 +31,7 @@ rule evaluate_cross:
         mem_mb=4000,
         runtime=30,
     params:
-        run_dir=lambda wc, input: os.path.dirname(input.metrics),
+        run_dirs=lambda wc, input: [os.path.dirname(m) for m in input.metrics],
         stores=lambda wc: eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
         device=config["evaluate"]["device"],
         batch_clips=config["evaluate"]["batch_clips"],
