@@ -67,11 +67,16 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
 
 
 def slurm_submissions(counts: Mapping[str, int], profile: Mapping[str, Any] | None) -> int:
-    """sbatch calls for ``counts`` under a profile's ``groups``/``group-components``."""
+    """sbatch calls for ``counts`` under a profile's ``groups``/``group-components``.
+
+    Snakemake packs ``group-components`` connected components of a group into one submission;
+    rules that share a group are taken to be chained one job to one (train_gan ->
+    generate_clips of a fold), so a group has as many components as its largest rule has jobs.
+    """
     profile = profile or {}
     groups = profile.get("groups") or {}
     sizes = profile.get("group-components") or {}
-    grouped: dict[str, int] = {}
+    components: dict[str, int] = {}
     total = 0
     for rule, n in counts.items():
         if rule in LOCAL_RULES or not n:
@@ -80,8 +85,8 @@ def slurm_submissions(counts: Mapping[str, int], profile: Mapping[str, Any] | No
         if group is None:
             total += n
         else:
-            grouped[group] = grouped.get(group, 0) + n
-    for group, n in grouped.items():
+            components[group] = max(components.get(group, 0), n)
+    for group, n in components.items():
         total += math.ceil(n / max(1, int(sizes.get(group, 1))))
     return total
 

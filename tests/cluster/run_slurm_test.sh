@@ -130,6 +130,7 @@ T_SLURM=$(date +%s)
     --profile "$CODE/profiles/slurm" \
     --slurm-status-command squeue --slurm-init-seconds-before-status-checks 2 \
     --slurm-keep-successful-logs --retries 0 --latency-wait 10 $TRIGGERS \
+    --resources gpu_slots=2 \
     > snakemake.log 2>&1) || { tail -40 "$WORK/slurm/snakemake.log"; die "snakemake on SLURM failed"; }
 T_SLURM=$(( $(date +%s) - T_SLURM ))
 say "SLURM run done in ${T_SLURM}s"
@@ -148,7 +149,7 @@ T_LOCAL=$(( $(date +%s) - T_LOCAL ))
 say "local run done in ${T_LOCAL}s"
 
 # ---- 7. checks -----------------------------------------------------------------------------
-squeue --states=all -h -O "JobID:|,Name:|,State:|,tres-per-job:|,NumCPUs:|,MinMemory:|,TimeLimit:|,Comment:" \
+squeue --states=all -h -O "JobID:|,Name:|,State:|,tres-per-job:|,NumCPUs:|,MinMemory:|,TimeLimit:|,Comment:|,tres-per-node:" \
     > "$WORK/squeue.txt"
 sacct -c -P -n -o jobid,jobname,state,ncpus,nodelist > "$WORK/sacct_completion.txt"
 "$BIN/python" "$REPO/tests/cluster/check_slurm_run.py" "$WORK" || die "checks failed"

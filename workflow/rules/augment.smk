@@ -44,6 +44,8 @@ rule train_gan:
         mem_mb=4000,
         runtime=60,
         gpu=SD["gpu"],
+        # one share of a GPU: a profile's `resources: gpu_slots=K` runs K at once on it
+        gpu_slots=1,
     params:
         classes=STUDY["classes"],
         sd=SD,
@@ -69,6 +71,7 @@ rule generate_clips:
     resources:
         mem_mb=2000,
         runtime=15,
+        gpu_slots=1,
     params:
         clips_per_class=SD["clips_per_class"],
         seed=SD["seed"],

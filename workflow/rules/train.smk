@@ -24,6 +24,8 @@ rule pretrain_model:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
+        # one share of a GPU: a profile's `resources: gpu_slots=K` runs K at once on it
+        gpu_slots=1,
     script:
         "../scripts/pretrain_model.py"
 
@@ -51,6 +53,8 @@ rule train_model:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
+        # one share of a GPU: a profile's `resources: gpu_slots=K` runs K at once on it
+        gpu_slots=1,
     params:
         run_dir=lambda wc, output: os.path.dirname(output.model),
     script:
