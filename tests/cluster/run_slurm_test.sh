@@ -130,7 +130,6 @@ T_SLURM=$(date +%s)
     --profile "$CODE/profiles/slurm" \
     --slurm-status-command squeue --slurm-init-seconds-before-status-checks 2 \
     --slurm-keep-successful-logs --retries 0 --latency-wait 10 $TRIGGERS \
-    --resources gpu_slots=2 \
     > snakemake.log 2>&1) || { tail -40 "$WORK/slurm/snakemake.log"; die "snakemake on SLURM failed"; }
 T_SLURM=$(( $(date +%s) - T_SLURM ))
 say "SLURM run done in ${T_SLURM}s"
