@@ -33,7 +33,7 @@ EXPECTED = {
 GROUPED = {"train_model": 16}   # group-components of the rule's group in the profile
 # Values that legitimately differ between two runs of the same config: clocks and host paths.
 VOLATILE_KEYS = re.compile(r"wall_time|elapsed|seconds$|_s$|^time$|timestamp|created")
-SKIP_DIRS = {"logs", ".snakemake"}
+SKIP_DIRS = {"logs", "benchmarks", ".snakemake"}   # benchmarks: per-job timings
 
 
 def fail(msg: str) -> None:
@@ -123,12 +123,17 @@ def check_packing(work: Path, n_train: int) -> None:
                       if "rule train_model" in p.read_text(errors="replace"))
     if not text:
         fail("no kept sbatch log of the train group job (--slurm-keep-successful-logs)")
+    # The group's Snakemake prints `rule train_model:` when it starts a job step and
+    # `Finished jobid: N (Rule: train_model)` + `k of <group size> steps` when one ends; the
+    # Snakemake inside each step logs into the same file (`localrule`, `1 of 1 steps`).
+    lines = text.splitlines()
     running = peak = 0
-    for line in text.splitlines():
-        if re.match(r"\s*(local)?rule train_model:", line):
+    for i, line in enumerate(lines):
+        if re.match(r"rule train_model:", line):
             running += 1
             peak = max(peak, running)
-        elif re.search(r"Finished job(id)?\b", line) and "train_model" in line:
+        elif (re.match(r"Finished jobid: \d+ \(Rule: train_model\)", line) and i + 1 < len(lines)
+              and re.match(rf"\d+ of {n_train} steps", lines[i + 1])):
             running -= 1
     held = "Job step creation temporarily disabled" in text or "Requested nodes are busy" in text
     if peak != min(GPU_SLOTS, n_train):
