@@ -1,7 +1,8 @@
 """Which runs are evaluated, and on which aligned stores."""
 import re
 
-from ferstudy.evaluate.plan import alternation, eval_stores, evaluate_inputs, study_runs
+from ferstudy.evaluate.plan import (RUN_PATTERN, alternation, eval_stores, evaluate_inputs,
+                                    group_inputs, group_outputs, group_runs, study_runs)
 
 STUDY = {"datasets": ["ckplus", "mug", "merged-ckplus+mug", "merged-mug+oulu"],
          "archs": ["vgg3d", "resnet3d"], "methods": ["supervised"], "inits": ["ri", "ft"],
@@ -33,3 +34,25 @@ def test_inputs_and_wildcard_pattern():
     assert "curve" not in inputs and inputs["store_clips"] == ["res/aligned/mug/clips.npy"]
     pattern = alternation(STUDY["datasets"])
     assert re.fullmatch(pattern, "merged-ckplus+mug") and not re.fullmatch(pattern, "merged-ckplus")
+
+
+def test_one_evaluation_group_per_dataset_arch_and_fold_covers_every_run_once():
+    groups = [(d, a, f) for d in STUDY["datasets"] for a in STUDY["archs"] for f in STUDY["folds"]]
+    runs = [RUN_PATTERN.format(**w) for d, a, f in groups for w in group_runs(d, a, f, STUDY)]
+    assert sorted(runs) == sorted(study_runs(STUDY)) and len(set(runs)) == len(runs)
+    outputs = group_outputs("res", STUDY)
+    assert len(outputs) == len(study_runs(STUDY)) // len(groups)
+    # the outputs keep {dataset}/{arch}/.../fold{fold} as the group's wildcards, one cross.csv per run
+    assert outputs[0] == "res/eval/{dataset}/{arch}/supervised/ri/none/full/seed0/fold{fold}/cross.csv"
+    first = group_runs("mug", "vgg3d", 1, STUDY)
+    assert [o.format(dataset="mug", arch="vgg3d", fold=1) for o in outputs] == [
+        f"res/eval/{RUN_PATTERN.format(**w)}/cross.csv" for w in first]
+
+
+def test_group_inputs_list_each_run_file_in_output_order():
+    files = [{"model": f"r{i}/model.pt", "metrics": f"r{i}/metrics.json",
+              "predictions": f"r{i}/predictions.csv"} for i in range(3)]
+    inputs = group_inputs(files, {"mug": "res/aligned/mug"}, "res/overlap/ckplus.csv")
+    assert inputs["metrics"] == ["r0/metrics.json", "r1/metrics.json", "r2/metrics.json"]
+    assert inputs["model"][2] == "r2/model.pt" and inputs["overlap"] == "res/overlap/ckplus.csv"
+    assert inputs["store_index"] == ["res/aligned/mug/index.csv"]

@@ -28,9 +28,36 @@ def test_slurm_submissions_pack_groups_and_skip_local_rules():
     assert grid_cost.slurm_submissions(counts, None) == 201
     profile = {"groups": {"evaluate_cross": "evaluate"}, "group-components": {"evaluate": 20}}
     assert grid_cost.slurm_submissions(counts, profile) == 100 + 5 + 1
+    # two chained rules in one group: one component per train_gan -> generate_clips pair
+    gan = {"groups": {"train_gan": "gan", "generate_clips": "gan"}, "group-components": {"gan": 4}}
+    assert grid_cost.slurm_submissions({"train_gan": 10, "generate_clips": 10}, gan) == 3
+
+
+def test_shipped_slurm_profile_submits_the_pitfalls_grid_in_about_2000_jobs():
     shipped = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
-    assert grid_cost.slurm_submissions({"evaluate_cross": 41}, shipped) == math.ceil(
-        41 / shipped["group-components"][shipped["groups"]["evaluate_cross"]])
+    counts = grid_cost.job_counts(study_config("pitfalls"))
+    assert counts["train_model"] == 19_200 and counts["evaluate_cross"] == 8 * 10 * 10
+    per_group = shipped["group-components"][shipped["groups"]["train_model"]]
+    assert grid_cost.slurm_submissions({"train_model": 19_200}, shipped) == math.ceil(19_200 / per_group)
+    assert grid_cost.slurm_submissions(counts, shipped) <= 2_000
+    assert grid_cost.slurm_submissions(counts, None) > 20_000
+
+
+def test_gpu_rules_share_a_gpu_in_the_profiles():
+    """Each GPU rule books a gpu_slots share; the SLURM profile asks for ONE GPU per group
+    job with a string gres (summed integer `gpu` would book k GPUs) and sizes a group for
+    jobs run one after another (the plugin's inner Snakemake runs --jobs 1) with a
+    local-scoped gpu_slots of 1; profiles/local-gpu runs several at once."""
+    shipped = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    local = yaml.safe_load((ROOT / "profiles" / "local-gpu" / "config.yaml").read_text())
+    rules = "".join((ROOT / "workflow" / "rules" / f).read_text() for f in ("train.smk", "augment.smk"))
+    assert rules.count("gpu_slots=1") == 4
+    assert shipped["set-resource-scopes"]["gpu_slots"] == "local"
+    assert shipped["resources"]["gpu_slots"] == 1 and local["resources"]["gpu_slots"] > 1
+    for rule in ("pretrain_model", "train_model", "train_gan", "generate_clips"):
+        res = shipped["set-resources"][rule]
+        assert res["gres"] == "'gpu:1'" and res["gpu"] == 0, rule
+    assert {"train_model", "pretrain_model"} <= set(shipped["groups"])
 
 
 def _gpu_json(path, train_s, infer_s, gan_ms, amp="bf16"):
@@ -38,6 +65,16 @@ def _gpu_json(path, train_s, infer_s, gan_ms, amp="bf16"):
         {"arch": a, "amp": amp, "train_clips_s": train_s, "infer_clips_s": infer_s}
         for a in ("resnet3d", "vgg2d_lstm")], "gan": {"ms_per_iteration": gan_ms}}))
     return path
+
+
+def test_a_release_split_dataset_runs_and_evaluates_its_test_fold_only():
+    counts = grid_cost.job_counts(study_config("scn_noise"))
+    s = study_config("scn_noise")["study"]
+    per_fold = math.prod(len(s[k]) for k in ("archs", "methods", "inits", "augments", "protocols",
+                                              "seeds"))
+    # rafdb (official split): fold 0 only; ckplus: every fold
+    assert counts["train_model"] == per_fold * (1 + len(s["folds"]))
+    assert counts["evaluate_cross"] == len(s["archs"]) * (1 + len(s["folds"]))
 
 
 def test_gpu_hours_scale_with_measured_throughput(tmp_path):

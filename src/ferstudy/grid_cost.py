@@ -33,44 +33,52 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
     """Jobs per rule of the study grid, from the study's list lengths (benchmarks/plan_grid.py
     checks these against a real dry run)."""
     from ferstudy.augment import AUGMENTS
-    from ferstudy.train.plan import uses_pretrain_rule
-
-    from ferstudy.train.pretrain import source_members
+    from ferstudy.runkey import RunKey
+    from ferstudy.train.plan import official_split_datasets, study_runs, uses_pretrain_rule
+    from ferstudy.train.pretrain import pool_name, source_members
 
     s = cfg["study"]
-    sets, folds = len(s["datasets"]), len(s["folds"])
-    runs = math.prod(len(s[k]) for k in ("datasets", "archs", "methods", "inits", "augments",
-                                          "protocols", "seeds", "folds"))
+    keys = [RunKey.parse(r) for r in study_runs(s, official_split_datasets(cfg))]
     synthetic = any(AUGMENTS.get(a).synthetic for a in s["augments"])
     pretrain = "ft" in s["inits"] and uses_pretrain_rule(cfg)
     members = {m for d in s["datasets"] for m in dataset_members(d)}
     if pretrain:   # the pretraining pools' datasets are registered and aligned too
         members |= {m for d in s["datasets"] for m in source_members(cfg, d)}
     demo = [m for m in members if cfg["datasets"][m].get("demo")]
+    # distinct upstream jobs of the runs: ft pools, GANs per (set, fold), evaluation groups
+    pools = {(k.dataset, k.arch, pool_name(cfg, k.dataset, k.protocol, k.fold))
+             for k in keys if k.init == "ft"} if pretrain else set()
+    gans = {(k.dataset, k.fold) for k in keys if AUGMENTS.get(k.augment).synthetic}
+    groups = {(k.dataset, k.arch, k.fold) for k in keys}
     return {
         "render_demo": len(demo),
         "register_dataset": len(members),
         "align_shard": len(members) * cfg["align"]["shards"],
         "gather_aligned": len(members),
-        # one source model per training set x arch x test fold (the pool excludes its test fold)
-        "pretrain_model": sets * len(s["archs"]) * folds if pretrain else 0,
-        "train_gan": sets * folds if synthetic else 0,
-        "generate_clips": sets * folds if synthetic else 0,
-        "train_model": runs,
-        "check_overlap": sets,
+        "pretrain_model": len(pools),
+        "train_gan": len(gans) if synthetic else 0,
+        "generate_clips": len(gans) if synthetic else 0,
+        "train_model": len(keys),
+        "check_overlap": len(s["datasets"]),
         "overlap_table": 1,
-        "evaluate_cross": runs,
+        # one evaluation job per training set x arch x test fold (ferstudy.evaluate.plan)
+        "evaluate_cross": len(groups),
         "gather_results": 1,
         "plot_figures": 1,
     }
 
 
 def slurm_submissions(counts: Mapping[str, int], profile: Mapping[str, Any] | None) -> int:
-    """sbatch calls for ``counts`` under a profile's ``groups``/``group-components``."""
+    """sbatch calls for ``counts`` under a profile's ``groups``/``group-components``.
+
+    Snakemake packs ``group-components`` connected components of a group into one submission;
+    rules that share a group are taken to be chained one job to one (train_gan ->
+    generate_clips of a fold), so a group has as many components as its largest rule has jobs.
+    """
     profile = profile or {}
     groups = profile.get("groups") or {}
     sizes = profile.get("group-components") or {}
-    grouped: dict[str, int] = {}
+    components: dict[str, int] = {}
     total = 0
     for rule, n in counts.items():
         if rule in LOCAL_RULES or not n:
@@ -79,8 +87,8 @@ def slurm_submissions(counts: Mapping[str, int], profile: Mapping[str, Any] | No
         if group is None:
             total += n
         else:
-            grouped[group] = grouped.get(group, 0) + n
-    for group, n in grouped.items():
+            components[group] = max(components.get(group, 0), n)
+    for group, n in components.items():
         total += math.ceil(n / max(1, int(sizes.get(group, 1))))
     return total
 

@@ -20,17 +20,20 @@ import numpy as np
 import pandas as pd
 import yaml
 
-# What the profile asks for (profiles/slurm/config.yaml), as squeue prints it.
+# What the profile asks for (profiles/slurm/config.yaml), as squeue prints it: the 4 tiny
+# train runs go into ONE group job holding one GPU, booked for 1 run's CPUs and memory and the
+# sum of the 4 runs' wall times (the plugin runs a group's jobs one after another).
+GPU_SLOTS = 1
 EXPECTED = {
-    "train_model": {"gres": "gres:gpu:1", "cpus": "8", "mem": "32000M", "time": "8:00:00"},
+    "train_model": {"gres": "gres:gpu:1", "cpus": "8", "mem": "16000M", "time": "4:00:00"},
+    "evaluate_cross": {"gres": "gres:gpu:1", "cpus": "4", "mem": "16000M", "time": "4:00:00"},
     "register_dataset": {"gres": "N/A", "mem": "4000M", "time": "1:00:00"},
     "align_shard": {"gres": "N/A", "mem": "4000M", "time": "2:00:00"},
 }
-GROUP_SIZE = 20             # group-components of `evaluate` in the profile
-EVAL_RUNTIME_MIN = 15       # evaluate_cross runtime in the profile (grouped jobs run in series)
+GROUPED = {"train_model": 16}   # group-components of the rule's group in the profile
 # Values that legitimately differ between two runs of the same config: clocks and host paths.
 VOLATILE_KEYS = re.compile(r"wall_time|elapsed|seconds$|_s$|^time$|timestamp|created")
-SKIP_DIRS = {"logs", ".snakemake"}
+SKIP_DIRS = {"logs", "benchmarks", ".snakemake"}   # benchmarks: per-job timings
 
 
 def fail(msg: str) -> None:
@@ -58,8 +61,11 @@ def check_slurm_records(work: Path) -> None:
     uuid = re.search(r"SLURM run ID: (\S+)", log).group(1)
     planned = job_stats(log)
     rows = [r.split("|") for r in (work / "squeue.txt").read_text().splitlines() if r.strip()]
-    jobs = [dict(zip(["id", "name", "state", "gres", "cpus", "mem", "time", "comment"],
+    jobs = [dict(zip(["id", "name", "state", "gres", "cpus", "mem", "time", "comment", "node_gres"],
                      [c.strip() for c in r])) for r in rows]
+    for job in jobs:   # --gres lands in tres-per-node, --gpus in tres-per-job
+        if job.get("gres") in ("", "N/A") and job.get("node_gres") not in (None, "", "N/A"):
+            job["gres"] = job["node_gres"]
     jobs = [j for j in jobs if j["name"] == uuid]
     if not jobs:
         fail(f"squeue knows no job of run {uuid}")
@@ -81,7 +87,7 @@ def check_slurm_records(work: Path) -> None:
     # check_overlap / overlap_table are localrules: Snakemake runs them itself, no sbatch
     remote = {r: n for r, n in planned.items() if r not in ("all", "check_overlap", "overlap_table")}
     for rule, n in remote.items():
-        want = math.ceil(n / GROUP_SIZE) if rule == "evaluate_cross" else n
+        want = math.ceil(n / GROUPED[rule]) if rule in GROUPED else n
         if per_rule.get(rule) != want:
             fail(f"rule {rule}: {n} jobs planned, expected {want} SLURM jobs, got {per_rule.get(rule)}")
     ok("every planned job ran as a SLURM job: " + ", ".join(f"{r} {per_rule[r]}" for r in remote))
@@ -93,15 +99,10 @@ def check_slurm_records(work: Path) -> None:
                 fail(f"{rule} job {job['id']} booked {got}, the profile asks for {want}")
     ok("requests follow the profile: " + "; ".join(f"{r} {w}" for r, w in EXPECTED.items()))
 
-    evals = [j for j in jobs if rule_of(j) == "evaluate_cross"]
-    n_eval = planned["evaluate_cross"]
-    want_time = f"{min(n_eval, GROUP_SIZE) * EVAL_RUNTIME_MIN}:00"
-    for job in evals:
-        if (job["cpus"], job["mem"], job["time"]) != ("1", "8000M", want_time):
-            fail(f"group job {job['id']} booked cpus={job['cpus']} mem={job['mem']} "
-                 f"time={job['time']}; in series: 1, 8000M, {want_time}")
-    ok(f"{n_eval} evaluate_cross jobs in {len(evals)} group job(s), booked in series "
-       f"(1 CPU, 8000M, {want_time})")
+    trains = [j for j in jobs if rule_of(j) == "train_model"]
+    ok(f"{planned['train_model']} train_model jobs in {len(trains)} group job(s) on one GPU each, "
+       f"booked in series ({EXPECTED['train_model']})")
+    check_packing(work, planned["train_model"])
 
     done = {}
     for line in (work / "sacct_completion.txt").read_text().splitlines():
@@ -112,6 +113,35 @@ def check_slurm_records(work: Path) -> None:
     if missing:
         fail(f"jobs without a COMPLETED jobcomp record (sacct -c): {sorted(missing)}")
     ok(f"sacct -c (jobcomp/filetxt) records all {len(done)} jobs COMPLETED")
+
+
+def check_packing(work: Path, n_train: int) -> None:
+    """The group job's own Snakemake log: how many train_model jobs ran at once, and whether
+    SLURM held a job step back (steps that share the job's one GPU)."""
+    logs = sorted((work / "slurm" / ".snakemake" / "slurm_logs").glob("group_*/**/*.log"))
+    text = "\n".join(p.read_text(errors="replace") for p in logs
+                      if "rule train_model" in p.read_text(errors="replace"))
+    if not text:
+        fail("no kept sbatch log of the train group job (--slurm-keep-successful-logs)")
+    # The group's Snakemake prints `rule train_model:` when it starts a job step and
+    # `Finished jobid: N (Rule: train_model)` + `k of <group size> steps` when one ends; the
+    # Snakemake inside each step logs into the same file (`localrule`, `1 of 1 steps`).
+    lines = text.splitlines()
+    running = peak = 0
+    for i, line in enumerate(lines):
+        if re.match(r"rule train_model:", line):
+            running += 1
+            peak = max(peak, running)
+        elif (re.match(r"Finished jobid: \d+ \(Rule: train_model\)", line) and i + 1 < len(lines)
+              and re.match(rf"\d+ of {n_train} steps", lines[i + 1])):
+            running -= 1
+    held = "Job step creation temporarily disabled" in text or "Requested nodes are busy" in text
+    if peak != min(GPU_SLOTS, n_train):
+        fail(f"the train group ran at most {peak} train_model jobs at once; gpu_slots={GPU_SLOTS}"
+             " (the plugin's inner Snakemake runs with --jobs 1: has that changed?)")
+    ok(f"packed: {n_train} train_model jobs in one group job on one GPU, at most {peak} at once"
+       + ("; SLURM held a step back (steps do not share the GPU: see README)" if held
+          else "; no step held back by SLURM"))
 
 
 def _scrub(obj, roots):

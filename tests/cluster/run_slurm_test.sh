@@ -18,7 +18,7 @@
 #
 # Why `--slurm-status-command squeue`: there is no slurmdbd here, so `sacct` (the plugin's
 # default status command when the binary exists) answers "accounting storage is disabled".
-# squeue sees finished jobs for MinJobAge = 600 s. Finished jobs are also written by
+# squeue sees finished jobs for MinJobAge = 3600 s. Finished jobs are also written by
 # jobcomp/filetxt, which `sacct -c` reads: that is the durable record the checks use.
 set -euo pipefail
 
@@ -44,7 +44,12 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     [ "${FERSTUDY_SLURM_INSTALL:-1}" = 1 ] || die "slurm-wlm/munge not installed"
     say "installing slurm-wlm and munge with apt-get"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq slurm-wlm munge >/dev/null
+    # a mirror hiccup is no test failure: three tries, a pause between them
+    for try in 1 2 3; do
+        apt-get update -qq && apt-get install -y -qq slurm-wlm munge >/dev/null && break
+        [ "$try" = 3 ] && die "apt-get could not install slurm-wlm and munge"
+        say "apt-get failed (try $try of 3); retrying in 20 s"; sleep 20
+    done
 fi
 say "$(slurmctld -V)"
 
@@ -133,6 +138,10 @@ T_SLURM=$(date +%s)
     > snakemake.log 2>&1) || { tail -40 "$WORK/slurm/snakemake.log"; die "snakemake on SLURM failed"; }
 T_SLURM=$(( $(date +%s) - T_SLURM ))
 say "SLURM run done in ${T_SLURM}s"
+# SLURM's view of the run's jobs now, before the local run: squeue forgets a finished job
+# MinJobAge seconds after it ended, and the local run can take that long on a loaded machine.
+squeue --states=all -h -O "JobID:|,Name:|,State:|,tres-per-job:|,NumCPUs:|,MinMemory:|,TimeLimit:|,Comment:|,tres-per-node:" \
+    > "$WORK/squeue.txt"
 
 # ---- 6. the same study locally, for comparison -------------------------------------------
 say "running the tiny study locally"
@@ -148,8 +157,6 @@ T_LOCAL=$(( $(date +%s) - T_LOCAL ))
 say "local run done in ${T_LOCAL}s"
 
 # ---- 7. checks -----------------------------------------------------------------------------
-squeue --states=all -h -O "JobID:|,Name:|,State:|,tres-per-job:|,NumCPUs:|,MinMemory:|,TimeLimit:|,Comment:" \
-    > "$WORK/squeue.txt"
 sacct -c -P -n -o jobid,jobname,state,ncpus,nodelist > "$WORK/sacct_completion.txt"
 "$BIN/python" "$REPO/tests/cluster/check_slurm_run.py" "$WORK" || die "checks failed"
 say "PASS: SLURM run ${T_SLURM}s, local run ${T_LOCAL}s, total $(( $(date +%s) - T0 ))s"

@@ -32,7 +32,7 @@ CONFIG = {
     "align": {"size": 32, "frames": 4, "shards": 2},
     "study": {
         "datasets": ["ckplus", "mug"], "archs": ["resnet3d"], "methods": ["supervised"],
-        "inits": ["ri"], "augments": ["none"], "protocols": ["full"], "seeds": [0],
+        "inits": ["ri"], "augments": ["none"], "protocols": ["full"], "seeds": [0, 1],
         "folds": [0], "classes": ["anger", "happiness", "surprise"], "cross_dataset": True,
     },
     "train": {"epochs": 2, "batch_size": 4, "width": 0.125, "patience": 2},

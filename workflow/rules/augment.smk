@@ -44,6 +44,8 @@ rule train_gan:
         mem_mb=4000,
         runtime=60,
         gpu=SD["gpu"],
+        # one share of a GPU: a profile's `resources: gpu_slots=K` runs K at once on it
+        gpu_slots=1,
     params:
         settings=stage_settings.train_gan(config),
     script:
@@ -68,6 +70,7 @@ rule generate_clips:
     resources:
         mem_mb=2000,
         runtime=15,
+        gpu_slots=1,
     params:
         settings=stage_settings.generate_clips(config),
     script:

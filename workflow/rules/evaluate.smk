@@ -3,28 +3,30 @@
 from ferstudy.evaluate import plan as eval_plan  # noqa: E402
 from ferstudy.runkey import RunKey  # noqa: E402
 
-EVAL_RUN = eval_plan.RUN_PATTERN
 VERDICTS = "1. Verdicts"  # report category: sorts first, so the report opens with the answers
 
 
 rule evaluate_cross:
+    # one job per (training set, architecture, test fold): every run of the group, one cross.csv each
     input:
-        # the run's files as train_model writes them (workflow/rules/train.smk)
+        # the runs' files as train_model writes them (workflow/rules/train.smk)
         unpack(
-            lambda wc: eval_plan.evaluate_inputs(
-                {f: getattr(rules.train_model.output, f).format(**wc) for f in eval_plan.RUN_FILES},
+            lambda wc: eval_plan.group_inputs(
+                [
+                    {f: getattr(rules.train_model.output, f).format(**run) for f in eval_plan.RUN_FILES}
+                    for run in eval_plan.group_runs(wc.dataset, wc.arch, wc.fold, STUDY)
+                ],
                 eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
                 eval_plan.overlap_csv(wc.dataset, RESULTS),
             )
         ),
     output:
-        cross=f"{RESULTS}/eval/{EVAL_RUN}/cross.csv",
+        cross=eval_plan.group_outputs(RESULTS, STUDY),
     log:
-        f"{RESULTS}/logs/evaluate_cross/{EVAL_RUN}.log",
+        f"{RESULTS}/logs/evaluate_cross/{eval_plan.GROUP_PATTERN}/fold{{fold}}.log",
     wildcard_constraints:
-        # merged training sets (merged-a+b) and protocols are valid values here
+        # merged training sets (merged-a+b) are valid values here
         dataset=eval_plan.alternation(STUDY["datasets"]),
-        protocol=eval_plan.alternation(STUDY["protocols"]),
     conda:
         ENVS["learning"]
     threads: 1
@@ -32,7 +34,7 @@ rule evaluate_cross:
         mem_mb=4000,
         runtime=30,
     params:
-        run_dir=lambda wc, input: os.path.dirname(input.metrics),
+        run_dirs=lambda wc, input: [os.path.dirname(m) for m in input.metrics],
         stores=lambda wc: eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
         settings=stage_settings.evaluate_cross(config),
         runtime=lambda wc, resources: stage_settings.runtime(config, "evaluate")["evaluate"],

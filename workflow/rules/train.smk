@@ -29,6 +29,8 @@ rule pretrain_model:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
+        # one share of a GPU: a profile's `resources: gpu_slots=K` runs K at once on it
+        gpu_slots=1,
     params:
         settings=stage_settings.pretrain(config),
         # derived params (they take `resources`) are not compared by the rerun trigger
@@ -62,6 +64,8 @@ rule train_model:
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
         gpu=config["train"]["gpu"],
+        # one share of a GPU: a profile's `resources: gpu_slots=K` runs K at once on it
+        gpu_slots=1,
     params:
         run_dir=lambda wc, output: os.path.dirname(output.model),
         settings=lambda wc: stage_settings.train(config, wc),
@@ -73,4 +77,6 @@ rule train_model:
         "../scripts/train_model.py"
 
 
-FINAL_OUTPUTS.append(lambda: expand(f"{RESULTS}/runs/{{run}}/metrics.json", run=STUDY_RUNS))
+# No `all` targets of its own: every run's files are inputs of its evaluate_cross group, which
+# gather_results (an `all` target) needs; listing 19,200 metrics.json files again would only
+# cost planning time.

@@ -6,11 +6,20 @@ logic of its own) and testable without Snakemake.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ferstudy.config import dataset_members, is_merged
 from ferstudy.train.plan import RUN_PATTERN, study_runs  # noqa: F401 (the one grid, re-exported)
+
+# evaluate_cross runs once per (training set, architecture): the models of one group share
+# their test stores, and 80 jobs plan and submit far faster than 19,200 (issue #14). Every
+# run keeps its own cross.csv; a changed run re-evaluates its whole group (seconds per run).
+# One evaluate_cross job per (training set, arch, test fold): a run's evaluation reruns with
+# its group only. The fold is a group key (not a member axis) because a dataset on its
+# release's split (RAF-DB official) has test fold 0 only: its other folds are no runs.
+GROUP_PATTERN = "{dataset}/{arch}"
+GROUP_AXES = ("method", "init", "augment", "protocol", "seed")
 
 
 def study_members(study: Mapping[str, Any]) -> list[str]:
@@ -80,6 +89,46 @@ def evaluate_inputs(run_files: Mapping[str, str], stores: Mapping[str, str],
         "store_clips": [f"{s}/clips.npy" for s in stores.values()],
         **({"overlap": overlap} if overlap else {}),
     }
+
+
+def group_wildcards(study: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The wildcards below a group (``GROUP_AXES``) of every run of one (dataset, arch)
+    group, in ``study_runs`` order."""
+    from itertools import product
+
+    plural = {"method": "methods", "init": "inits", "augment": "augments",
+              "protocol": "protocols", "seed": "seeds", "fold": "folds"}
+    return [dict(zip(GROUP_AXES, values))
+            for values in product(*(study[plural[a]] for a in GROUP_AXES))]
+
+
+def group_members(study: Mapping[str, Any]) -> list[str]:
+    """The part of ``RUN_PATTERN`` below ``GROUP_PATTERN`` for every run of a group, with
+    ``{fold}`` left as a wildcard."""
+    rest = RUN_PATTERN.removeprefix(GROUP_PATTERN + "/")
+    return [rest.format(**wildcards, fold="{fold}") for wildcards in group_wildcards(study)]
+
+
+def group_runs(dataset: str, arch: str, fold: int | str,
+               study: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The wildcards of every run of one evaluate_cross group (format ``RUN_PATTERN`` or a
+    train_model output with them)."""
+    return [{"dataset": dataset, "arch": arch, **w, "fold": fold} for w in group_wildcards(study)]
+
+
+def group_outputs(results: str, study: Mapping[str, Any]) -> list[str]:
+    """evaluate_cross's outputs: one cross.csv per run of the group, with ``{dataset}``,
+    ``{arch}`` and ``{fold}`` left as wildcards."""
+    return [f"{results}/eval/{GROUP_PATTERN}/{member}/cross.csv" for member in group_members(study)]
+
+
+def group_inputs(run_files: Sequence[Mapping[str, str]], stores: Mapping[str, str],
+                 overlap: str | None = None) -> dict[str, Any]:
+    """Named inputs of one evaluate_cross group: each ``RUN_FILES`` name -> the list of that
+    file over the group's runs (same order as the outputs), plus the stores and overlap table
+    of ``evaluate_inputs``."""
+    shared = evaluate_inputs(run_files[0], stores, overlap) if run_files else {}
+    return {**shared, **{name: [files[name] for files in run_files] for name in RUN_FILES}}
 
 
 def alternation(names) -> str:
