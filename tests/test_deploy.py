@@ -109,10 +109,11 @@ def test_built_wheel_finds_its_schema_without_the_source_tree(tmp_path):
         "import sys, ferstudy, ferstudy.config as c\n"
         f"assert ferstudy.__file__.startswith({str(site)!r}), ferstudy.__file__\n"
         "assert str(c.SCHEMA_PATH).startswith(sys.argv[1]), c.SCHEMA_PATH\n"
-        "cfg = c.resolve(sys.argv[2])\n"
+        "from ferstudy.resolution import resolve_cli\n"
+        "cfg = resolve_cli(sys.argv[2])\n"
         "print(sorted(cfg['study']['archs']), cfg['train']['epochs'])\n"
         "try:\n"
-        "    c.resolve(sys.argv[2], {'train': {'epochs': 'ten'}})\n"
+        "    resolve_cli(sys.argv[2], {'train': {'epochs': 'ten'}})\n"
         "except c.ConfigError as err:\n"
         "    print('rejected:', err)\n"
     )

@@ -9,7 +9,7 @@ def _config(tmp_path):
     path.write_text(yaml.safe_dump({
         "results": str(tmp_path / "results"),
         "datasets": {"ckplus": {"root": str(tmp_path / "raw")}},
-        "study": {"datasets": ["ckplus"], "archs": ["vgg3d"]}}))
+        "study": {"datasets": ["ckplus"], "archs": ["vgg3d"], "inits": ["ri"]}}))
     return str(path)
 
 

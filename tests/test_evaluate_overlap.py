@@ -105,10 +105,13 @@ def test_overlap_tests_are_kind_overlap_and_stay_out_of_statistics(tmp_path, reg
                              "init": init, "augment": "none", "protocol": "full", "seed": seed,
                              "fold": 0, "test_set": test, "kind": kind, "shared_classes": "a;b",
                              "n_classes": 2, "accuracy": acc + 0.01 * seed + (0.3 if kind == "overlap" else 0),
-                             "macro_f1": acc, "n_test": 10})
+                             "macro_f1": acc, "n_test": 10, "n_train": 30})
     runs = pd.DataFrame(rows)
+    stats = {"ci_level": 0.95, "seed": 0, "rope": 1.0, "alpha": 0.05, "adjust": "holm",
+             "decide": 0.95, "metric": "accuracy", "sd_ratio_rope": 1.25,
+             "power_difference": 2.0, "power": 0.8}
     comparisons = compare(runs, questions=["ft_vs_ri", "in_vs_cross"], metrics=["accuracy"],
-                          test="wilcoxon", resamples=200, level=0.95, seed=0, alpha=0.05)
+                          settings=stats)
     assert "oulu_ni" not in set(comparisons["test_set"]) and "overlap" not in set(comparisons["kind"])
     drop = comparisons[comparisons["question"] == "in_vs_cross"]
     # the foreign mean is mug's alone (the in-vs-cross drop is 0 by construction)
@@ -150,7 +153,7 @@ def test_evaluate_command_runs_the_same_check(tmp_path, registry, monkeypatch):
     config = {"results": str(tmp_path / "results"),
               "datasets": {n: {"root": "/unused", "adapter": "oulu" if "oulu" in n else "mug"}
                            for n in ("oulu_vl", "oulu_ni", "mug")},
-              "study": {"datasets": ["oulu_vl", "oulu_ni", "mug"], "archs": ["vgg3d"]}}
+              "study": {"datasets": ["oulu_vl", "oulu_ni", "mug"], "archs": ["vgg3d"], "inits": ["ri"]}}
     (tmp_path / "study.yaml").write_text(yaml.safe_dump(config))
     seen = {}
     monkeypatch.setattr(cross, "write_cross", lambda run, stores, out, **kw: seen.update(

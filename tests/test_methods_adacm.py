@@ -165,7 +165,7 @@ def test_ema_is_constant_by_default_warmup_is_an_option():
 
 
 def test_strong_view_is_randaugment_then_weak():
-    from ferstudy.augment.affine import strong_view, weak_view
+    from ferstudy.augment.views import strong_view, weak_view
     from ferstudy.augment.randaugment import rand_augment
 
     x = clip_batch(4, c=3, t=3, size=16)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 import dataset_trees as trees
 from align_fixtures import MODELS
@@ -26,8 +27,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def work(tmp_path):
-    """A working directory like a checkout's: config.yaml and studies/, fixture roots beside."""
-    shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
+    """A working directory like a checkout's: config.yaml and studies/, fixture roots beside.
+    Its demo study trains RI only: with real data, FT needs a pretraining source the user
+    chooses (train.pretrain.*; the demo's rendered pool is refused, tested in test_train_pool),
+    and these tests are about the commands' root handling."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["study"]["inits"] = ["ri"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     shutil.copytree(ROOT / "studies", tmp_path / "studies")
     return tmp_path
 

@@ -51,7 +51,9 @@ def test_runtime_keys_are_dropped_at_any_depth_and_kept_apart(config):
 
 def test_train_slice_depends_on_the_run(config):
     ri = settings.train(config, wc())
-    assert set(ri) == {"study", "train"} and "pretrain" not in ri["train"]
+    assert set(ri) == {"study", "train", "datasets"} and "pretrain" not in ri["train"]
+    # the dataset's adapter and options (a release's own split), never its root
+    assert "root" not in ri["datasets"][wc()["dataset"]]
     ft = settings.train(config, wc(init="ft"))["train"]["pretrain"]
     assert set(ft) == {"checkpoint", "torchvision", "keep_head"}   # not the pool's epochs
     both = settings.train(config, wc(augment="da+sd", method="scn"))

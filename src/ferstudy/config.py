@@ -134,10 +134,13 @@ def _fill_defaults(node: Any, schema: dict[str, Any]) -> None:
 
 
 def validate(config: dict[str, Any], schema: dict[str, Any] | None = None, *,
-             cli_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+             cli_overrides: dict[str, Any] | None = None,
+             study_checks: bool = True) -> dict[str, Any]:
     """Validate ``config`` in place (defaults filled) and return it; raise ConfigError.
 
     All schema errors are reported together, one line each, so a user fixes them in one go.
+    ``study_checks=False`` skips the checks of the study grid (ft sources, sd protocols), for
+    commands that use one dataset's section only (``ferstudy register``).
     """
     import jsonschema
 
@@ -150,6 +153,9 @@ def validate(config: dict[str, Any], schema: dict[str, Any] | None = None, *,
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_message(e) for e in errors))
     _check_cross_references(config)
+    if study_checks:
+        _check_ft_sources(config)
+        _check_sd_protocols(config)
     return config
 
 
@@ -228,8 +234,6 @@ def _check_cross_references(config: dict[str, Any]) -> None:
                     f"config key 'study.datasets[{i}]': {name!r} uses dataset {member!r}, "
                     f"which is not declared under 'datasets'; declared: {', '.join(declared)}"
                 )
-    _check_ft_sources(config)
-    _check_sd_protocols(config)
 
 
 def _check_sd_protocols(config: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
     from ferstudy.augment import AUGMENTS
     from ferstudy.runkey import RunKey
     from ferstudy.train.plan import official_split_datasets, study_runs, uses_pretrain_rule
-    from ferstudy.train.pretrain import pool_name, source_members
+    from ferstudy.train.pools import pool_name, source_members
 
     s = cfg["study"]
     keys = [RunKey.parse(r) for r in study_runs(s, official_split_datasets(cfg))]

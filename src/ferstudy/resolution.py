@@ -60,7 +60,7 @@ def resolve_layers(layers: list[dict[str, Any]], *, cli_overrides: dict[str, Any
     if not need_study:
         schema = fcfg.load_schema()
         schema["required"] = [k for k in schema.get("required", []) if k != "study"]
-    return fcfg.validate(config, schema, cli_overrides=cli_overrides)
+    return fcfg.validate(config, schema, cli_overrides=cli_overrides, study_checks=need_study)
 
 
 def resolve_cli(config_path: str | Path, overrides: dict[str, Any] | None = None, *,

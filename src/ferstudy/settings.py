@@ -97,17 +97,17 @@ def settings_hash(settings: Any) -> str:
 # ---- one function per rule -----------------------------------------------------------------
 
 def register(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
-    from ferstudy.datasets.register import registration_entry
-
     # same_subjects_as shapes only check_overlap: declaring it re-registers nothing
-    return {"entry": shaping(registration_entry(config["datasets"][dataset])),
+    # (datasets.register.registration_entry; not imported: it pulls in the media readers)
+    entry = {k: v for k, v in config["datasets"][dataset].items() if k != "same_subjects_as"}
+    return {"entry": shaping(entry),
             "register": shaping(config["register"])}
 
 
 def render_demo(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     """The demo's global keys, this dataset's own demo settings (adapter defaults filled) and
     its subject range (which depends on the demo datasets declared before it)."""
-    from ferstudy.demo.render import dataset_settings, subject_ranges
+    from ferstudy.demo.catalog import dataset_settings, subject_ranges
 
     entry = config["datasets"][dataset]
     return {"entry": shaping(entry), "demo": shaping(config["demo"], drop=frozenset({"datasets"})),
@@ -180,6 +180,15 @@ def train(config: Mapping[str, Any], wildcards: Mapping[str, Any]) -> dict[str, 
     return canonical(out)
 
 
+def check_overlap(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The test sets a training set is checked against and the declared shared identities
+    (the registered roots, hashes and subjects come in as files)."""
+    from ferstudy.evaluate.plan import declared_overlap, foreign_sets
+
+    return canonical({"test_sets": foreign_sets(dataset, config["study"]),
+                      "declared": declared_overlap(dataset, config["study"], config["datasets"])})
+
+
 def evaluate_cross(config: Mapping[str, Any]) -> dict[str, Any]:
     """The test stores come in as files (the rule's inputs); the rest of what shapes cross.csv."""
     return shaping({"min_shared_classes": config["evaluate"]["min_shared_classes"],
@@ -206,7 +215,7 @@ def run_lineage(config: Mapping[str, Any], wildcards: Mapping[str, Any]) -> dict
     from ferstudy.augment import AUGMENTS
     from ferstudy.config import dataset_members, is_demo
     from ferstudy.train.plan import uses_pretrain_rule
-    from ferstudy.train.pretrain import source_members
+    from ferstudy.train.pools import source_members
 
     members = dataset_members(wildcards["dataset"])
     out: dict[str, Any] = {"train": train(config, wildcards), "align": align(config)}

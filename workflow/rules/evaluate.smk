@@ -61,8 +61,7 @@ rule check_overlap:
         mem_mb=1000,
         runtime=10,
     params:
-        test_sets=lambda wc: eval_plan.foreign_sets(wc.dataset, STUDY),
-        declared=lambda wc: eval_plan.declared_overlap(wc.dataset, STUDY, config["datasets"]),
+        settings=lambda wc: stage_settings.check_overlap(config, wc.dataset),
     script:
         "../scripts/check_overlap.py"
 
@@ -79,6 +78,8 @@ rule overlap_table:
     localrule: True
     conda:
         ENVS["learning"]
+    params:
+        settings={},  # the checks' tables come in as files; nothing else shapes it
     script:
         "../scripts/overlap_table.py"
 

@@ -4,9 +4,9 @@ from ferstudy.logs import logged
 with logged(snakemake.log[0]):
     write_overlap(
         snakemake.wildcards.dataset,
-        snakemake.params.test_sets,
+        snakemake.params.settings["test_sets"],
         # results/registry: the folder of the first manifest
         __import__("os").path.dirname(snakemake.input.manifests[0]),
-        snakemake.params.declared,
+        snakemake.params.settings["declared"],
         snakemake.output.overlap,
     )

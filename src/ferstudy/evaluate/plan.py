@@ -12,12 +12,11 @@ from typing import Any
 from ferstudy.config import dataset_members, is_merged
 from ferstudy.train.plan import RUN_PATTERN, study_runs  # noqa: F401 (the one grid, re-exported)
 
-# evaluate_cross runs once per (training set, architecture): the models of one group share
-# their test stores, and 80 jobs plan and submit far faster than 19,200 (issue #14). Every
-# run keeps its own cross.csv; a changed run re-evaluates its whole group (seconds per run).
-# One evaluate_cross job per (training set, arch, test fold): a run's evaluation reruns with
-# its group only. The fold is a group key (not a member axis) because a dataset on its
-# release's split (RAF-DB official) has test fold 0 only: its other folds are no runs.
+# evaluate_cross runs once per (training set, architecture, test fold): the models of one
+# group share their test stores, and 800 jobs plan and submit far faster than 19,200 (issue
+# #14). Every run keeps its own cross.csv; a changed run re-evaluates its group (seconds per
+# run). The fold is a group key (not a member axis) because a dataset on its release's split
+# (RAF-DB official) has test fold 0 only: its other folds are no runs.
 GROUP_PATTERN = "{dataset}/{arch}"
 GROUP_AXES = ("method", "init", "augment", "protocol", "seed")
 

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy.command_config import load_config
     from ferstudy.logs import logged
     from ferstudy.train.plan import pretrain_model_path
-    from ferstudy.train.pretrain import pool_name
+    from ferstudy.train.pools import pool_name
 
     config = load_config(args)
     results = Path(config["results"])

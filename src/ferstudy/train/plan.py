@@ -68,7 +68,7 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
     results = config["results"]
     inputs: dict[str, Any] = {"stores": aligned_inputs(results, [wildcards["dataset"]])}
     if wildcards["init"] == "ft" and uses_pretrain_rule(config):
-        from ferstudy.train.pretrain import pool_name
+        from ferstudy.train.pools import pool_name
 
         pool = pool_name(config, wildcards["dataset"], wildcards["protocol"], wildcards["fold"])
         inputs["pretrained"] = pretrain_model_path(results, wildcards["dataset"],
@@ -81,6 +81,6 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
 
 
 def pretrain_inputs(dataset: str, pool: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    from ferstudy.train.pretrain import pool_members
+    from ferstudy.train.pools import pool_members
 
     return {"stores": aligned_inputs(config["results"], pool_members(config, dataset, pool))}
