@@ -23,7 +23,8 @@ def test_one_evaluate_job_writes_each_run_of_its_group(tmp_path):
                            "mug": {"root": str(tmp_path / "no_mug")}},
               "study": {"datasets": ["ckplus"], "archs": ["vgg3d", "resnet3d"], "inits": ["ri", "ft"],
                         "augments": ["none"], "seeds": [0, 1], "folds": [0], "classes": CLASSES,
-                        "cross_dataset": False}}
+                        "cross_dataset": False},
+              "train": {"pretrain": {"sources": ["mug"]}}}   # real data: ft names its pool
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     results = tmp_path / "results"
     runs = [f"ckplus/{a}/supervised/{i}/none/full/seed{s}/fold0"
