@@ -98,7 +98,6 @@ def settings_hash(settings: Any) -> str:
 
 def register(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     # same_subjects_as shapes only check_overlap: declaring it re-registers nothing
-    # (datasets.register.registration_entry; not imported: it pulls in the media readers)
     entry = {k: v for k, v in config["datasets"][dataset].items() if k != "same_subjects_as"}
     return {"entry": shaping(entry),
             "register": shaping(config["register"])}
@@ -197,10 +196,6 @@ def evaluate_cross(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def gather(config: Mapping[str, Any]) -> dict[str, Any]:
     return shaping(config["evaluate"], drop=FIGURE_KEYS)
-
-
-def figures(config: Mapping[str, Any]) -> dict[str, Any]:
-    return shaping({k: config["evaluate"][k] for k in sorted(FIGURE_KEYS)})
 
 
 def plot(config: Mapping[str, Any]) -> dict[str, Any]:

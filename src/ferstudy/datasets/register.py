@@ -37,12 +37,6 @@ MANIFEST_COLUMNS = ["clip_id", "dataset", "subject", "label", "label_raw", "sour
                     "frames", "fps", "sha256", "fold"]
 
 
-def registration_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """The keys of a dataset entry that shape its registration (the register rule's params);
-    ``same_subjects_as`` only shapes the identity-overlap check."""
-    return {k: v for k, v in entry.items() if k != "same_subjects_as"}
-
-
 def make_adapter(name: str, entry: dict[str, Any]):
     adapter_cls = DATASETS.get(entry.get("adapter", name))
     return adapter_cls(name, entry["root"], entry.get("options", {}), fps=entry.get("fps"))
