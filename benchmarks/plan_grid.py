@@ -3,9 +3,9 @@ and how long parsing and building the DAG take.
 
     .venv/bin/python benchmarks/plan_grid.py [--study studies/pitfalls.yaml] [--profile]
 
-The dry run happens in a scratch folder against fake dataset roots (empty folders: a dry run
-never reads a root, because register_dataset has no file inputs for real data), so it needs no
-data and writes nothing in the checkout. Target: the full pitfalls grid plans in under 30 s.
+The dry run happens in a scratch folder against tiny fake release trees (a dry run checks a
+root's layout but reads no clip, because register_dataset has no file inputs for real data), so
+it needs no data and writes nothing in the checkout. Target: the full pitfalls grid plans in under 30 s.
 
 Times are given as wall clock and as CPU time of the snakemake process (what it costs on an
 idle core; robust to other load on a shared machine). A grid too big to plan at once is run in
@@ -49,11 +49,18 @@ def grid_arithmetic(cfg: dict) -> dict[str, int]:
 
 
 def fake_roots(cfg: dict, scratch: Path) -> dict:
-    """Point every dataset at an empty folder in ``scratch`` (real roots are never read)."""
+    """Point every real dataset at a tiny release tree in ``scratch`` (the tests' quirk trees,
+    ``tests/release_trees.py``): the workflow checks a root's layout while it builds the job
+    graph, and never reads more of it in a dry run. Demo and download entries keep theirs."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import release_trees
+
     roots = {}
-    for name in cfg["datasets"]:
-        root = scratch / "roots" / name
-        root.mkdir(parents=True, exist_ok=True)
+    for name, entry in cfg["datasets"].items():
+        if entry.get("demo") or entry.get("download"):
+            continue
+        adapter = entry.get("adapter", name)
+        root, _counts = getattr(release_trees, adapter)(scratch / "roots" / name)
         roots[name] = {"root": str(root)}
     return roots
 
@@ -108,7 +115,7 @@ def main() -> None:
                 [*common, "--dry-run", "--quiet", "rules", "--batch",
                  f"gather_results=1/{args.batches}", "gather_results"], scratch)
         if args.profile:
-            prof = scratch / "plan.prof"
+            prof = Path(os.environ.get("PLAN_PROF", scratch / "plan.prof"))
             subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), str(SNAKEMAKE),
                             "-s", str(REPO / "Snakefile"), "-d", str(scratch), *common,
                             "--dry-run", "--quiet", "rules"], capture_output=True, cwd=scratch)

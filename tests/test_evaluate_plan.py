@@ -54,5 +54,6 @@ def test_group_inputs_list_each_run_file_in_output_order():
               "predictions": f"r{i}/predictions.csv"} for i in range(3)]
     inputs = group_inputs(files, {"mug": "res/aligned/mug"}, "res/overlap/ckplus.csv")
     assert inputs["metrics"] == ["r0/metrics.json", "r1/metrics.json", "r2/metrics.json"]
-    assert inputs["model"][2] == "r2/model.pt" and inputs["overlap"] == "res/overlap/ckplus.csv"
+    # one declared file per run (RUN_FILES): the job's model.pt and predictions.csv come with it
+    assert "model" not in inputs and inputs["overlap"] == "res/overlap/ckplus.csv"
     assert inputs["store_index"] == ["res/aligned/mug/index.csv"]

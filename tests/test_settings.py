@@ -75,11 +75,34 @@ def test_lineage_names_the_upstream_slices(config):
     assert re.fullmatch(r"[0-9a-f]{12}", settings.settings_hash(plain))
 
 
+@pytest.mark.parametrize("study", ["pitfalls", "scn_noise", "adacm_semi", "demo_augment"])
+def test_run_settings_memo_equals_the_slices_for_every_run(study):
+    """RunSettings (the workflow's memo on LINEAGE_AXES) gives each run exactly its own
+    slices: train and run_lineage read no other wildcard (the memo calls them with those
+    axes only, so reading seed, fold, arch or protocol would raise KeyError here)."""
+    from ferstudy.runkey import RunKey
+    from ferstudy.train.plan import official_split_datasets, study_runs
+
+    config = resolve_layers(cli_layers(ROOT / "studies" / f"{study}.yaml", base=ROOT / "config.yaml"))
+    memo = settings.RunSettings(config)
+    runs = study_runs(config["study"], official_split_datasets(config))
+    for run in runs[:: max(1, len(runs) // 400)]:
+        wildcards = {k: str(v) for k, v in RunKey.parse(run).as_dict().items()}
+        assert memo.train(wildcards) == settings.train(config, wildcards), run
+        lineage = settings.run_lineage(config, wildcards)
+        assert memo.lineage(wildcards) == lineage, run
+        assert memo.lineage_hash(wildcards) == settings.settings_hash(lineage), run
+        assert memo.lineage(wildcards)["train"] == memo.train(wildcards)
+    # the memo is per (dataset, method, init, augment): far fewer slices than runs
+    keys = {tuple(RunKey.parse(r).as_dict()[a] for a in settings.LINEAGE_AXES) for r in runs}
+    assert len(memo._memo) <= 3 * len(keys)   # train, lineage, hash per key
+
+
 def test_every_rule_passes_its_settings_and_no_script_reads_the_config():
     rules = "\n".join(p.read_text() for p in sorted((ROOT / "workflow" / "rules").glob("*.smk")))
     for block in re.split(r"\n(?=rule \w+:)", rules)[1:]:
         name = re.match(r"rule (\w+):", block).group(1)
         if "script:" in block and name != "fetch_media":   # fetch_media: pinned in code
-            assert re.search(r"settings=(lambda wc: )?(stage_settings\.|\{)", block), name
+            assert re.search(r"settings=(lambda wc: )?(stage_settings\.|RUN_SETTINGS\.|\{)", block), name
     for script in (ROOT / "workflow" / "scripts").glob("*.py"):
         assert "snakemake.config" not in script.read_text(), script.name

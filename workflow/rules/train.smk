@@ -8,6 +8,9 @@ from ferstudy.train import plan as train_plan  # noqa: E402
 TRAIN_RUN = train_plan.RUN_PATTERN
 # the grid's runs; a dataset on its release's split (RAF-DB official) has one test fold, 0
 STUDY_RUNS = train_plan.study_runs(STUDY, train_plan.official_split_datasets(config))
+# train_model's settings and lineage, memoised per (dataset, method, init, augment)
+RUN_SETTINGS = stage_settings.RunSettings(config)
+TRAIN_RUNTIME = stage_settings.runtime(config, "train")
 
 
 rule pretrain_model:
@@ -34,7 +37,7 @@ rule pretrain_model:
     params:
         settings=stage_settings.pretrain(config),
         # derived params (they take `resources`) are not compared by the rerun trigger
-        runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
+        runtime=lambda wc, resources: TRAIN_RUNTIME,
         results=lambda wc, input: results_of_store(input.stores[0]),
     script:
         "../scripts/pretrain_model.py"
@@ -67,12 +70,10 @@ rule train_model:
         # one share of a GPU: a profile's `resources: gpu_slots=K` runs K at once on it
         gpu_slots=1,
     params:
-        run_dir=lambda wc, output: os.path.dirname(output.model),
-        settings=lambda wc: stage_settings.train(config, wc),
-        # this slice and the upstream jobs' (provenance.json, runs.csv's settings_hash)
-        lineage=lambda wc: stage_settings.run_lineage(config, wc),
-        runtime=lambda wc, resources: stage_settings.runtime(config, "train"),
-        results=lambda wc, input: results_of_store(input.stores[0]),
+        # the run's lineage: its own slice (["train"]) and its upstream jobs' (provenance.json,
+        # runs.csv's settings_hash); memoised, and few param functions: planning time
+        settings=lambda wc: RUN_SETTINGS.lineage(wc),
+        runtime=lambda wc, resources: TRAIN_RUNTIME,
     script:
         "../scripts/train_model.py"
 

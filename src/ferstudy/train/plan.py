@@ -66,7 +66,11 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
     from ferstudy.augment import AUGMENTS
 
     results = config["results"]
-    inputs: dict[str, Any] = {"stores": aligned_inputs(results, [wildcards["dataset"]])}
+    # one file per aligned store (gather_aligned writes clips.npy, intensity.npy and index.csv
+    # together; the job reads all three): one declared file per producer job is enough for the
+    # job graph, and each declared file costs planning time over the grid's 19,200 runs
+    inputs: dict[str, Any] = {"stores": [f"{results}/aligned/{m}/clips.npy"
+                                         for m in dataset_members(wildcards["dataset"])]}
     if wildcards["init"] == "ft" and uses_pretrain_rule(config):
         from ferstudy.train.pools import pool_name
 
@@ -74,9 +78,9 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
         inputs["pretrained"] = pretrain_model_path(results, wildcards["dataset"],
                                                    wildcards["arch"], pool)
     if AUGMENTS.get(wildcards["augment"]).synthetic:
-        synthetic = f"{results}/synthetic/{wildcards['dataset']}/fold{wildcards['fold']}"
-        inputs["synthetic"] = f"{synthetic}/index.csv"
-        inputs["synthetic_clips"] = f"{synthetic}/clips.npy"
+        # the synthetic store's index.csv (generate_clips writes its clips.npy with it)
+        inputs["synthetic"] = (f"{results}/synthetic/{wildcards['dataset']}/"
+                               f"fold{wildcards['fold']}/index.csv")
     return inputs
 
 
