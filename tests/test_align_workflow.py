@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from align_fixtures import MODELS, astronaut, need_models, render, warp_matrix, write_frames
+from align_fixtures import astronaut, need_models, render, resources_copy, warp_matrix, write_frames
 from ferstudy import clipstore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def test_align_rules_on_fixture_ckplus(tmp_path):
     root = ckplus_tree(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
-    config = {"resources": str(MODELS.parent),   # the fetched face models: nothing to download
+    config = {"resources": str(resources_copy(tmp_path)),   # the face models: nothing to download
               "datasets": {"ckplus": {"root": str(root)}}, "register": {"folds": 2},
               "study": {"datasets": ["ckplus"], "archs": ["vgg3d"]},
               "align": {"size": 32, "frames": 4, "shards": 2}}

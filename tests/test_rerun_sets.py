@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from align_fixtures import MODELS, astronaut, need_models, render, warp_matrix, write_frames
+from align_fixtures import astronaut, need_models, render, resources_copy, warp_matrix, write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -20,7 +20,6 @@ SUBJECTS = 8
 pytestmark = pytest.mark.slow
 
 CONFIG = {
-    "resources": str(MODELS.parent),   # the fetched face models: nothing to download
     "register": {"folds": 2},
     "study": {"datasets": ["ckplus"], "archs": ["resnet2d_lstm"], "methods": ["supervised", "scn"],
               "inits": ["ri", "ft"], "augments": ["none", "sd"], "seeds": [0], "folds": [0],
@@ -73,7 +72,9 @@ def planned(work: Path, *config: str) -> dict[str, int]:
 def finished(tmp_path_factory) -> Path:
     need_models()
     work = tmp_path_factory.mktemp("rerun")
-    config = {**CONFIG, "datasets": {"ckplus": {"root": str(ckplus_tree(work / "CK+"))}}}
+    config = {**CONFIG, "datasets": {"ckplus": {"root": str(ckplus_tree(work / "CK+"))}},
+              # a copy of the fetched face models: nothing to download, the checkout untouched
+              "resources": str(resources_copy(work))}
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     snakemake(work, "--cores", "2", "--quiet", "--set-threads", "train_gan=1")
     return work
