@@ -37,6 +37,15 @@ def test_minimal_config_gets_defaults():
     assert c["study"]["inits"] == ["ri"] and c["results"] == "results"
 
 
+def test_face_models_path_may_not_be_the_folder_the_pipeline_writes(tmp_path):
+    own = tmp_path / "res" / "models"
+    with pytest.raises(fcfg.ConfigError, match=r"face_models\.path.*drop the face_models override"):
+        validate(resources=str(tmp_path / "res"), face_models={"source": "path", "path": str(own)})
+    elsewhere = validate(resources=str(tmp_path / "res"),
+                         face_models={"source": "path", "path": str(tmp_path / "mine")})
+    assert elsewhere["face_models"]["path"] == str(tmp_path / "mine")
+
+
 def test_unknown_top_level_key():
     with pytest.raises(fcfg.ConfigError, match=r"config key '<top level>': unknown key\(s\) 'registr' "
                                                r"\(did you mean 'register'\?\); allowed: .*register.*study"):

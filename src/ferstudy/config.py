@@ -227,6 +227,15 @@ def _check_cross_references(config: dict[str, Any]) -> None:
                     f"{'the dataset itself' if other == name else 'not declared under datasets'}"
                     f"; give other declared datasets: {', '.join(n for n in declared if n != name)}"
                 )
+    models = config.get("face_models", {})
+    if models.get("source") == "path" and models.get("path") and "resources" in config and \
+            Path(models["path"]).resolve() == (Path(config["resources"]) / "models").resolve():
+        # get_face_models writes that folder: a rerun would first delete the very files it reads
+        raise ConfigError(
+            f"config key 'face_models.path': {models['path']} is the folder the pipeline keeps "
+            f"its face models in ('resources'/models); models already there are used as they "
+            f"are, so drop the face_models override, or copy them elsewhere and point path there"
+        )
     for i, name in enumerate(config.get("study", {}).get("datasets", [])):
         for member in dataset_members(name):
             if member not in declared:
