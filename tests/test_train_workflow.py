@@ -30,7 +30,9 @@ def test_train_grid_through_snakemake(tmp_path):
                   "cross_dataset": False},
         # real data (not demo stand-ins): ft needs its sources named (#15 item 2)
         "train": {"epochs": 2, "batch_size": 8, "width": 0.125,
-                  "pretrain": {"epochs": 1, "sources": ["ckplus", "mug"]}},
+                  # the target's own training folds join the pool: fold<k>-full pools
+                  "pretrain": {"epochs": 1, "sources": ["ckplus", "mug"],
+                               "include_target_train": True}},
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     # three jobs: ri on a single set, pretrain + ft on the merged set
