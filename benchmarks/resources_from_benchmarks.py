@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/resources_from_benchmarks.py                  # results/benchmarks
     .venv/bin/python benchmarks/resources_from_benchmarks.py results/benchmarks --margin 1.5
 
-The rules `align_shard`, `pretrain_model`, `train_model` and `train_gan` write one Snakemake
+The rules `align_shard`, `pretrain_external`, `pretrain_model`, `train_model` and `train_gan` write one Snakemake
 benchmark TSV per job under `results/benchmarks/<rule>/...` (wall seconds `s`, peak resident
 memory `max_rss` in MB, ...). Per rule this prints the largest job's memory and wall time times
 `--margin`, rounded up, as the YAML block `set-resources:` of profiles/slurm/config.yaml takes

@@ -9,4 +9,4 @@ def test_demo_archs_study_trains_every_registered_arch_with_ri_and_ft(tmp_path):
     assert sorted(study["archs"]) == ARCHS.names() and study["inits"] == ["ri", "ft"]
     counts = planned_jobs("demo_archs", tmp_path)
     assert counts["train_model"] == 2 * len(ARCHS)
-    assert counts["pretrain_model"] == len(ARCHS)
+    assert counts["pretrain_external"] == len(ARCHS)   # one external pool model per arch

@@ -61,8 +61,13 @@ def test_pool_gan_and_selection_respect_the_run(tmp_path, stores, init, protocol
         assert "pretrained" not in inputs
     else:
         pool = pool_name(config, "toy", protocol, fold)
-        assert inputs["pretrained"].endswith(f"/pretrain/toy/resnet2d_lstm/{pool}/model.pt")
+        assert inputs["pretrained"].endswith(
+            f"/pretrain/toy/resnet2d_lstm/{pool}/model.pt" if pool != "external"
+            else "/pretrain/external/ext/resnet2d_lstm/model.pt")      # rule pretrain_external
         clips, info = build_pool(config, "toy", pool, stores)
+        if pool == "external":   # what pretrain_external builds from the datasets alone
+            shared, shared_info = build_pool(config, None, "external", stores, members=["ext"])
+            assert shared.index.equals(clips.index) and shared_info == info
         from_target = clips.index[clips.index["dataset"] == "toy"]
         ids = set(from_target["clip_id"])
         assert not ids & test_ids                                  # (a) no test clip
@@ -100,10 +105,25 @@ def test_external_pool_is_shared_by_protocols_and_the_full_pool_by_fold(tmp_path
     assert pool_name(config, "toy", "full", 2) == "external"
 
 
+def test_external_pool_model_is_shared_by_targets_with_the_same_sources(tmp_path):
+    from ferstudy.train.plan import pretrained_model
+
+    config = _config(tmp_path)
+    config["train"]["pretrain"]["include_target_train"] = False
+    config["datasets"]["other"] = dict(config["datasets"]["toy"])
+    config["study"]["datasets"] = ["toy", "other"]
+    paths = {d: pretrained_model(config, d, "resnet2d_lstm", "full", 1) for d in ("toy", "other")}
+    assert paths["toy"] == paths["other"] and "/pretrain/external/ext/" in paths["toy"]
+    # sources [] = every other study dataset: each target's pool differs, so do the models
+    config["train"]["pretrain"]["sources"] = []
+    paths = {d: pretrained_model(config, d, "resnet2d_lstm", "full", 1) for d in ("toy", "other")}
+    assert paths["toy"].split("/")[-3] == "other" and paths["other"].split("/")[-3] == "toy"
+
+
 def test_run_metrics_record_the_pool(tmp_path, stores):
     config = _config(tmp_path)
     out = tmp_path / "pretrain" / "model.pt"
-    run_pretrain(config, dataset="toy", arch="resnet2d_lstm", pool="external", out=out,
+    run_pretrain(config, members=["ext"], arch="resnet2d_lstm", out=out,   # pretrain_external
                  stores=stores, log=lambda m: None)
     spec = RunKey("toy", "resnet2d_lstm", "supervised", "ft", "none", "labels1", 0, 0)
     metrics = train_run(spec, config, tmp_path / "run", clips=stores["toy"], pretrained=out,

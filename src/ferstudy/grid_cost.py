@@ -34,8 +34,9 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
     checks these against a real dry run)."""
     from ferstudy.augment import AUGMENTS
     from ferstudy.runkey import RunKey
-    from ferstudy.train.plan import official_split_datasets, study_runs, uses_pretrain_rule
-    from ferstudy.train.pools import pool_name, source_members
+    from ferstudy.train.plan import (official_split_datasets, pretrained_model, study_runs,
+                                     uses_pretrain_rule)
+    from ferstudy.train.pools import source_members
 
     s = cfg["study"]
     keys = [RunKey.parse(r) for r in study_runs(s, official_split_datasets(cfg))]
@@ -46,8 +47,9 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
         members |= {m for d in s["datasets"] for m in source_members(cfg, d)}
     demo = [m for m in members if cfg["datasets"][m].get("demo")]
     # distinct upstream jobs of the runs: ft pools, GANs per (set, fold), evaluation groups
-    pools = {(k.dataset, k.arch, pool_name(cfg, k.dataset, k.protocol, k.fold))
+    pools = {pretrained_model(cfg, k.dataset, k.arch, k.protocol, k.fold)
              for k in keys if k.init == "ft"} if pretrain else set()
+    external = {p for p in pools if "/pretrain/external/" in p}
     gans = {(k.dataset, k.fold) for k in keys if AUGMENTS.get(k.augment).synthetic}
     groups = {(k.dataset, k.arch, k.fold) for k in keys}
     return {
@@ -55,7 +57,8 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
         "register_dataset": len(members),
         "align_shard": len(members) * cfg["align"]["shards"],
         "gather_aligned": len(members),
-        "pretrain_model": len(pools),
+        "pretrain_external": len(external),     # one per (pool datasets, arch)
+        "pretrain_model": len(pools - external),  # fold<k>-full pools: (target, arch, fold)
         "train_gan": len(gans) if synthetic else 0,
         "generate_clips": len(gans) if synthetic else 0,
         "train_model": len(keys),
@@ -131,7 +134,7 @@ def gpu_hours(cfg: Mapping[str, Any], counts: Mapping[str, int],
     runs_per_cell = math.prod(len(s[k]) for k in ("methods", "inits", "protocols", "seeds",
                                                    "folds"))
     sd_ratio = float(cfg["augment"]["sd"]["ratio"])
-    hours = {"train_model": 0.0, "evaluate_cross": 0.0, "pretrain_model": 0.0}
+    hours = {"train_model": 0.0, "evaluate_cross": 0.0, "pretraining": 0.0}
     measured = []
     for arch in s["archs"]:
         case = (throughput or {}).get("archs", {}).get(arch)
@@ -145,9 +148,10 @@ def gpu_hours(cfg: Mapping[str, Any], counts: Mapping[str, int],
                 hours["train_model"] += (runs_per_cell * train["epochs"] * epoch * grow
                                          / train_s / 3600)
                 hours["evaluate_cross"] += runs_per_cell * test_clips / infer_s / 3600
-        if counts["pretrain_model"]:
+        pretrain_jobs = counts.get("pretrain_model", 0) + counts.get("pretrain_external", 0)
+        if pretrain_jobs:
             pool = sum(n for n, _ in clips.values())
-            hours["pretrain_model"] += (counts["pretrain_model"] / len(s["archs"])
+            hours["pretraining"] += (pretrain_jobs / len(s["archs"])
                                         * train["pretrain"]["epochs"] * pool / train_s / 3600)
     gan_ms = (throughput or {}).get("gan_ms_per_iteration") or ASSUMED["gan_ms_per_iteration"]
     hours["train_gan"] = counts["train_gan"] * cfg["augment"]["sd"]["iterations"] * gan_ms / 1000 / 3600

@@ -1,7 +1,9 @@
-# Training: one train_model job per point of the study grid, and the pretrain_model jobs that
-# the `ft` runs start from (one per target dataset x arch x pool: `external`, shared by every
-# protocol other than full, or `fold<k>-full`, which adds the target's training folds minus
-# fold k's validation subjects; see ferstudy.train.pretrain). Settings: config section
+# Training: one train_model job per point of the study grid, and the pretraining jobs that
+# the `ft` runs start from: pretrain_external, one per (pool datasets, arch), shared by every
+# training set and protocol whose external pool holds those datasets; pretrain_model, one per
+# (target, arch, fold) for protocol full with include_target_train (pool `fold<k>-full`: the
+# sources plus the target's training folds minus fold k's validation subjects); see
+# ferstudy.train.pretrain. Settings: config section
 # `train`; inputs: ferstudy.train.plan.
 from ferstudy.train import plan as train_plan  # noqa: E402
 
@@ -24,7 +26,7 @@ rule pretrain_model:
         f"{RESULTS}/benchmarks/pretrain_model/{{dataset}}/{{arch}}/{{pool}}.tsv"
     wildcard_constraints:
         dataset=train_plan.dataset_pattern(STUDY),
-        pool=r"external|fold[0-9]+-full",
+        pool=r"fold[0-9]+-full",
     conda:
         ENVS["learning"]
     threads: config["train"]["threads"]
@@ -41,6 +43,21 @@ rule pretrain_model:
         results=lambda wc, input: results_of_store(input.stores[0]),
     script:
         "../scripts/pretrain_model.py"
+
+
+# An external pool (the sources without the target) is the same for every training set whose
+# pool holds the same datasets: one job per (datasets, arch), shared by all their ft runs.
+use rule pretrain_model as pretrain_external with:
+    input:
+        unpack(lambda wc: train_plan.external_inputs(wc.sources, config)),
+    output:
+        model=train_plan.external_model_path(RESULTS, "{sources}", "{arch}"),
+    log:
+        f"{RESULTS}/logs/pretrain_external/{{sources}}/{{arch}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pretrain_external/{{sources}}/{{arch}}.tsv"
+    wildcard_constraints:
+        sources=train_plan.SOURCES_PATTERN,
 
 
 rule train_model:

@@ -36,18 +36,20 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy import settings
     from ferstudy.command_config import load_config
     from ferstudy.logs import logged
-    from ferstudy.train.plan import pretrain_model_path
+    from ferstudy.train.plan import pretrained_model
     from ferstudy.train.pools import pool_name
 
     config = load_config(args)
     results = Path(config["results"])
     with logged(None, level=logging.INFO) as log:
         pool = pool_name(config, args.dataset, args.protocol, args.fold)
-        pretrained = Path(pretrain_model_path(str(results), args.dataset, args.arch, pool))
+        # the file the workflow's pretrain rules write (an external pool's is shared)
+        pretrained = Path(pretrained_model(config, args.dataset, args.arch, args.protocol,
+                                           args.fold))
         if args.command == "pretrain":
             from ferstudy.train.pretrain import run_pretrain
 
-            # the slice the pretrain_model rule passes (ferstudy.settings), not the whole config
+            # the slice the pretrain rules pass (ferstudy.settings), not the whole config
             run_pretrain(settings.command_config(config, settings.pretrain(config), "train"),
                          dataset=args.dataset, arch=args.arch, pool=pool,
                          out=args.out or pretrained, threads=args.threads, log=log.info)

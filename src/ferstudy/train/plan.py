@@ -57,8 +57,39 @@ def uses_pretrain_rule(config: Mapping[str, Any]) -> bool:
 
 
 def pretrain_model_path(results: str, dataset: str, arch: str, pool: str) -> str:
-    """``pool``: ``external`` or ``fold<k>-full`` (ferstudy.train.pretrain.pool_name)."""
+    """A ``fold<k>-full`` pool's model (rule pretrain_model): it holds ``dataset``'s own
+    training clips, so it is the target's."""
     return f"{results}/pretrain/{dataset}/{arch}/{pool}/model.pt"
+
+
+def external_model_path(results: str, sources: str, arch: str) -> str:
+    """An ``external`` pool's model (rule pretrain_external), named by its datasets
+    (``external_sources``), not by a target: every training set whose external pool holds the
+    same datasets fine-tunes from the same model (pitfalls: 10 pretraining jobs on RAF-DB, one
+    per arch, instead of 80)."""
+    return f"{results}/pretrain/external/{sources}/{arch}/model.pt"
+
+
+# the {sources} wildcard of pretrain_external: plain dataset names joined by "+"
+SOURCES_PATTERN = r"[a-z][a-z0-9_]*(\+[a-z][a-z0-9_]*)*"
+
+
+def external_sources(config: Mapping[str, Any], dataset: str) -> str:
+    """The ``{sources}`` of ``dataset``'s external pool: its datasets, in pool order."""
+    from ferstudy.train.pools import pool_members
+
+    return "+".join(pool_members(config, dataset, "external"))
+
+
+def pretrained_model(config: Mapping[str, Any], dataset: str, arch: str, protocol: str,
+                     fold: int | str) -> str:
+    """The pretrain model an ``ft`` run of the pretrain rules starts from."""
+    from ferstudy.train.pools import pool_name
+
+    pool = pool_name(config, dataset, protocol, fold)
+    if pool == "external":
+        return external_model_path(config["results"], external_sources(config, dataset), arch)
+    return pretrain_model_path(config["results"], dataset, arch, pool)
 
 
 def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,11 +103,8 @@ def train_inputs(wildcards: Mapping[str, str], config: Mapping[str, Any]) -> dic
     inputs: dict[str, Any] = {"stores": [f"{results}/aligned/{m}/clips.npy"
                                          for m in dataset_members(wildcards["dataset"])]}
     if wildcards["init"] == "ft" and uses_pretrain_rule(config):
-        from ferstudy.train.pools import pool_name
-
-        pool = pool_name(config, wildcards["dataset"], wildcards["protocol"], wildcards["fold"])
-        inputs["pretrained"] = pretrain_model_path(results, wildcards["dataset"],
-                                                   wildcards["arch"], pool)
+        inputs["pretrained"] = pretrained_model(config, wildcards["dataset"], wildcards["arch"],
+                                                wildcards["protocol"], wildcards["fold"])
     if AUGMENTS.get(wildcards["augment"]).synthetic:
         # the synthetic store's index.csv (generate_clips writes its clips.npy with it)
         inputs["synthetic"] = (f"{results}/synthetic/{wildcards['dataset']}/"
@@ -88,3 +116,7 @@ def pretrain_inputs(dataset: str, pool: str, config: Mapping[str, Any]) -> dict[
     from ferstudy.train.pools import pool_members
 
     return {"stores": aligned_inputs(config["results"], pool_members(config, dataset, pool))}
+
+
+def external_inputs(sources: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    return {"stores": aligned_inputs(config["results"], sources.split("+"))}

@@ -17,8 +17,10 @@ protocol withholds or corrupts. Pools (``pool_name``, the ``{pool}`` part of the
 
 Subjects are prefixed with their dataset so the pool's own validation split (early stopping of
 the pretraining) stays subject-disjoint across datasets. Output
-``results/pretrain/{dataset}/{arch}/{pool}/model.pt`` (the run model format), recording the
-pool's datasets, its protocol and its subject count for the runs' metrics.
+``results/pretrain/{dataset}/{arch}/fold{k}-full/model.pt`` (the run model format), recording the
+pool's datasets, its protocol and its subject count for the runs' metrics. An external pool
+is the same for every target whose pool holds the same datasets, so it is trained once per
+(datasets, arch) by rule pretrain_external: ``results/pretrain/external/{a+b}/{arch}/model.pt``.
 """
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ def pool_for(members: list[str], stores: dict[str, ClipSet], dataset: str, fold:
              *, val_subjects: list[str] = ()) -> ClipSet:
     """Stack the members' clips; the target's members lose their fold-``fold`` clips and the
     run's validation subjects (engine names: ``S001``, or ``member:S001`` for a merged set)."""
-    target = set(dataset_members(dataset))
+    target = set(dataset_members(dataset)) if dataset else set()
     held = set(val_subjects)
     parts = []
     for member in members:
@@ -72,10 +74,11 @@ def pool_for(members: list[str], stores: dict[str, ClipSet], dataset: str, fold:
     return concat(parts)
 
 
-def build_pool(config: dict, dataset: str, pool: str, stores: dict[str, ClipSet]
-               ) -> tuple[ClipSet, dict]:
-    """The pool's clips and what the runs' metrics record about it."""
-    members = pool_members(config, dataset, pool)
+def build_pool(config: dict, dataset: str | None, pool: str, stores: dict[str, ClipSet],
+               members: list[str] | None = None) -> tuple[ClipSet, dict]:
+    """The pool's clips and what the runs' metrics record about it. An external pool may be
+    given by its ``members`` alone (``dataset`` None: rule pretrain_external)."""
+    members = members if members is not None else pool_members(config, dataset, pool)
     fold = None
     val: list[str] = []
     if pool != "external":
@@ -91,21 +94,28 @@ def build_pool(config: dict, dataset: str, pool: str, stores: dict[str, ClipSet]
     return clips, info
 
 
-def run_pretrain(config: dict, *, dataset: str, arch: str, pool: str, out: str | Path,
+def run_pretrain(config: dict, *, arch: str, out: str | Path, dataset: str | None = None,
+                 pool: str = "external", members: list[str] | None = None,
                  stores: dict[str, ClipSet] | None = None, threads: int = 1, log=print) -> dict:
-    """Train ``arch`` from ``ri`` on ``pool``; write ``out`` (model.pt). Returns a summary."""
+    """Train ``arch`` from ``ri`` on ``pool``; write ``out`` (model.pt). Returns a summary.
+    ``fold<k>-full`` pools need their target ``dataset``; an ``external`` pool is named by its
+    target or by its ``members`` (rule pretrain_external: shared by every target)."""
     tcfg, pcfg = config["train"], config["train"]["pretrain"]
-    members = pool_members(config, dataset, pool)
+    if members is None:
+        members = pool_members(config, dataset, pool)
+    elif pool != "external":
+        raise ValueError(f"pool {pool!r} is a target's own pool: give its dataset, not members")
     if stores is None:
         stores = {m: load_dataset(config["results"], m, mmap=False) for m in members}
-    pool_clips, info = build_pool(config, dataset, pool, stores)
+    pool_clips, info = build_pool(config, dataset, pool, stores, members)
+    name = dataset or "+".join(members)
     device = dev.pick_device(tcfg["device"])
     dev.configure(device, threads=threads, deterministic=tcfg["deterministic"])
     seed = pcfg["seed"]
-    data = build_run_data(pool_clips, name=f"pretraining pool of {dataset}", fold=None,
+    data = build_run_data(pool_clips, name=f"pretraining pool of {name}", fold=None,
                           study_classes=config["study"]["classes"],
                           val_fraction=tcfg["val_fraction"], seed=seed, log=log)
-    log(f"pretrain {arch} for {dataset}, pool {pool}: {members} ({info['pool_protocol']}, "
+    log(f"pretrain {arch} for {name}, pool {pool}: {members} ({info['pool_protocol']}, "
         f"{info['pool_subjects']} subjects, {info['excluded_val_subjects']} validation subjects "
         f"of the target left out): {len(data.train)} train, {len(data.val)} val clips; classes "
         f"{list(data.classes)}")
@@ -117,7 +127,7 @@ def run_pretrain(config: dict, *, dataset: str, arch: str, pool: str, out: str |
     method = METHODS.get("supervised")({}, num_classes=len(data.classes), embed_dim=model.embed_dim)
     loop_cfg = LoopConfig.from_config({**tcfg, "epochs": pcfg["epochs"]})
     out = Path(out)
-    key = fingerprint({"pretrain": [dataset, arch, pool, members], "kwargs": kwargs,
+    key = fingerprint({"pretrain": [name, arch, pool, members], "kwargs": kwargs,
                        "train": {k: v for k, v in tcfg.items() if k not in RUNTIME_KEYS},
                        "pcfg": pcfg, "n": [len(data.train), len(data.val)]})
     result = fit(model, method, data, loop_cfg, device=device, seed=seed, threads=threads,
