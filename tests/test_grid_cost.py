@@ -54,10 +54,10 @@ def test_gpu_rules_share_a_gpu_in_the_profiles():
     assert rules.count("gpu_slots=1") == 4
     assert shipped["set-resource-scopes"]["gpu_slots"] == "local"
     assert shipped["resources"]["gpu_slots"] == 1 and local["resources"]["gpu_slots"] > 1
-    for rule in ("pretrain_model", "train_model", "train_gan", "generate_clips"):
+    for rule in ("pretrain_external", "pretrain_model", "train_model", "train_gan", "generate_clips"):
         res = shipped["set-resources"][rule]
         assert res["gres"] == "'gpu:1'" and res["gpu"] == 0, rule
-    assert {"train_model", "pretrain_model"} <= set(shipped["groups"])
+    assert {"train_model", "pretrain_model", "pretrain_external"} <= set(shipped["groups"])
 
 
 def _gpu_json(path, train_s, infer_s, gan_ms, amp="bf16"):
