@@ -3,6 +3,7 @@
 'cross', and stay out of the cross-dataset comparisons and heatmap means."""
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -14,7 +15,8 @@ from ferstudy import config as fcfg
 from ferstudy.datasets.register import register
 from ferstudy.evaluate.comparisons import compare
 from ferstudy.evaluate.cross import evaluate_run
-from ferstudy.evaluate.overlap import find_overlap, overlapping, read_overlap, write_overlap
+from ferstudy.evaluate.overlap import (find_overlap, overlapping, pool_overlapping, read_overlap,
+                                      write_overlap)
 from ferstudy.evaluate.plan import declared_overlap, evaluate_inputs, overlap_csv
 from ferstudy.figures.heatmap import cell_table
 from ferstudy.labels import BASIC6
@@ -163,3 +165,37 @@ def test_evaluate_command_runs_the_same_check(tmp_path, registry, monkeypatch):
     table = read_overlap(seen["overlap_csv"])
     assert seen["overlap_csv"] == overlap_csv("oulu_vl", str(tmp_path / "results"))
     assert overlapping(table) == ["oulu_ni"] and list(seen["stores"]) == ["oulu_ni", "mug"]
+
+
+def test_people_of_the_ft_pool_make_its_tests_seen_for_ft_runs_only(tmp_path, registry):
+    """mug trains, its ft pool holds oulu_vl, which shares its root (its people) with the test
+    set oulu_ni: the ft run's test on oulu_ni is `seen`, the ri run's stays `cross`."""
+    out = tmp_path / "results" / "overlap" / "mug.csv"
+    table = write_overlap("mug", ["oulu_ni", "oulu_vl"], registry, {}, out, pool=["oulu_vl"])
+    pool_rows = table[table["pretraining"]]
+    assert list(pool_rows["test_set"]) == ["oulu_ni"]      # oulu_vl vs itself: seen by name
+    assert pool_rows["overlap"].all() and not table.loc[~table["pretraining"], "overlap"].any()
+    written = read_overlap(out)
+    assert overlapping(written) == [] and pool_overlapping(written) == ["oulu_ni"]
+    classes = list(BASIC6)
+    stores = {}
+    for name in ("mug", "oulu_ni", "oulu_vl"):
+        write_store(tmp_path, name, classes, n_per_class=2)
+        stores[name] = tmp_path / "aligned" / name
+    kinds = {}
+    for init, sources in (("ri", []), ("ft", ["oulu_vl"])):
+        run = write_run(tmp_path, f"mug/vgg3d/supervised/{init}/none/full/seed0/fold0", classes,
+                        accuracy=0.5)
+        metrics = json.loads((run / "metrics.json").read_text())
+        (run / "metrics.json").write_text(json.dumps({**metrics, "pretrain_sources": sources}))
+        frame = evaluate_run(run, stores, predictor=grey_predictor(classes), overlap_csv=out)
+        kinds[init] = dict(zip(frame["test_set"], frame["kind"]))
+    assert kinds["ri"] == {"mug": "in", "oulu_ni": "cross", "oulu_vl": "cross"}
+    assert kinds["ft"] == {"mug": "in", "oulu_ni": "seen", "oulu_vl": "seen"}
+
+
+def test_declared_identity_of_a_pool_dataset_reaches_check_overlap():
+    study = {"datasets": ["vl", "mug"], "cross_dataset": True}
+    datasets = {"vl": {}, "mug": {}, "ni": {"same_subjects_as": ["vl"]}}
+    # mug's ft pool holds ni (same people as vl): declared against the test set vl
+    assert declared_overlap("mug", study, datasets, pool=["ni"]) == {"mug": [], "ni": ["vl"]}

@@ -180,12 +180,14 @@ def train(config: Mapping[str, Any], wildcards: Mapping[str, Any]) -> dict[str, 
 
 
 def check_overlap(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
-    """The test sets a training set is checked against and the declared shared identities
-    (the registered roots, hashes and subjects come in as files)."""
-    from ferstudy.evaluate.plan import declared_overlap, foreign_sets
+    """The test sets a training set is checked against, its ft pool's datasets and the
+    declared shared identities (the registered roots, hashes and subjects come in as files)."""
+    from ferstudy.evaluate.plan import declared_overlap, foreign_sets, pool_sources
 
-    return canonical({"test_sets": foreign_sets(dataset, config["study"]),
-                      "declared": declared_overlap(dataset, config["study"], config["datasets"])})
+    pool = pool_sources(dataset, config)
+    return canonical({"test_sets": foreign_sets(dataset, config["study"]), "pool": pool,
+                      "declared": declared_overlap(dataset, config["study"], config["datasets"],
+                                                   pool)})
 
 
 def evaluate_cross(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -43,10 +43,15 @@ rule evaluate_cross:
 
 
 rule check_overlap:
-    # people shared between a training set and its foreign test sets (same or nested roots,
-    # same clip hashes, declared same_subjects_as): such tests become kind "overlap"
+    # people shared between a training set (or its ft pool's datasets) and its foreign test
+    # sets (same or nested roots, same clip hashes, declared same_subjects_as): such tests
+    # become kind "overlap" (kind "seen" for the ft runs, when shared with the pool)
     input:
-        unpack(lambda wc: eval_plan.overlap_inputs(wc.dataset, STUDY, RESULTS)),
+        unpack(
+            lambda wc: eval_plan.overlap_inputs(
+                wc.dataset, STUDY, RESULTS, eval_plan.pool_sources(wc.dataset, config)
+            )
+        ),
     output:
         overlap=eval_plan.overlap_csv("{dataset}", RESULTS),
     log:

@@ -9,4 +9,5 @@ with logged(snakemake.log[0]):
         __import__("os").path.dirname(snakemake.input.manifests[0]),
         snakemake.params.settings["declared"],
         snakemake.output.overlap,
+        pool=snakemake.params.settings["pool"],
     )

@@ -17,7 +17,8 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy.command_config import load_config
     from ferstudy.evaluate.cross import write_cross
     from ferstudy.evaluate.overlap import write_overlap
-    from ferstudy.evaluate.plan import declared_overlap, eval_stores, foreign_sets, overlap_csv
+    from ferstudy.evaluate.plan import (declared_overlap, eval_stores, foreign_sets, overlap_csv,
+                                        pool_sources)
     from ferstudy.evaluate.runs import RunKey
     from ferstudy.logs import logged
 
@@ -29,8 +30,10 @@ def run(args: argparse.Namespace) -> None:
     with logged():
         # the identity-overlap check of rule check_overlap, from the registered datasets
         overlap = overlap_csv(key.dataset, results)
+        pool = pool_sources(key.dataset, config)
         write_overlap(key.dataset, foreign_sets(key.dataset, study), Path(results) / "registry",
-                      declared_overlap(key.dataset, study, config["datasets"]), overlap)
+                      declared_overlap(key.dataset, study, config["datasets"], pool), overlap,
+                      pool=pool)
         frame = write_cross(args.run, eval_stores(key.dataset, study, results),
                             out, device=settings["device"], batch_clips=settings["batch_clips"],
                             min_shared=settings["min_shared_classes"], overlap_csv=overlap)

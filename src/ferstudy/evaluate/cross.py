@@ -10,7 +10,8 @@ Rows written to ``results/eval/{run}/cross.csv`` (one per test set):
   out of the merge): the model is re-run on **all labelled clips of every fold** of that
   dataset. No subject of a foreign dataset was seen in training, so every fold is a fair test
   set and using all of them gives the largest, least noisy estimate.
-- ``kind=seen``: a foreign dataset that was in the run's ``ft`` pretraining pool (metrics.json
+- ``kind=seen``: a foreign dataset that was in the run's ``ft`` pretraining pool, or shares
+  people with a dataset of it (the check_overlap table's ``pretraining`` rows) (metrics.json
   ``pretrain_sources``): scored for the record, but left out of every cross-dataset statistic
   and figure, since its labels were seen in pretraining.
 - ``kind=overlap``: a foreign dataset that shares people with the training set (same or nested
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ferstudy.config import dataset_members, is_merged
-from ferstudy.evaluate.overlap import overlapping, read_overlap
+from ferstudy.evaluate.overlap import overlapping, pool_overlapping, read_overlap
 from ferstudy.evaluate.runs import RunKey, read_metrics, read_predictions
 from ferstudy.evaluate.scoring import intersect_classes, restrict_predictions, score
 from ferstudy.labels import CANONICAL
@@ -173,8 +174,11 @@ def evaluate_run(run_dir: str | Path, stores: Mapping[str, str | Path], *,
             if model_classes and model_classes != classes:
                 raise ValueError(f"{run_dir}: model.pt classes {model_classes} differ from "
                                  f"metrics.json classes {classes}; rerun the train job")
-        seen = read_metrics(run_dir).get("pretrain_sources") or []
-        shared_people = overlapping(read_overlap(overlap_csv)) if overlap_csv else []
+        seen = list(read_metrics(run_dir).get("pretrain_sources") or [])
+        table = read_overlap(overlap_csv) if overlap_csv else None
+        shared_people = overlapping(table) if table is not None else []
+        if seen and table is not None:   # an ft run also met the people of its pool's datasets
+            seen += [t for t in pool_overlapping(table) if t not in seen]
         rows += foreign_rows(run, classes, foreign, predictor, min_shared=min_shared, seen=seen,
                              overlap=shared_people)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))

@@ -16,8 +16,13 @@ Any of them makes the pair an overlap: ``evaluate_cross`` then reports the test 
 out of every cross-dataset statistic and heatmap mean. ``results/tables/overlap.csv`` lists
 every pair checked.
 
-Table columns: ``train_set, member, test_set, shared_root, shared_sources, declared,
-overlap, reason``.
+The datasets of the training set's ``ft`` pretraining pool (``pretraining`` rows) are checked
+against the test sets the same way: a test set that shares people with a pool dataset was
+seen by the set's ``ft`` runs, whose tests on it are kind ``seen`` (its ``ri`` runs never met
+the pool: their tests stay ``cross``).
+
+Table columns: ``train_set, member, pretraining, test_set, shared_root, shared_sources,
+declared, overlap, reason``.
 """
 from __future__ import annotations
 
@@ -31,8 +36,8 @@ import pandas as pd
 from ferstudy.config import dataset_members
 
 log = logging.getLogger("ferstudy.evaluate")
-COLUMNS = ("train_set", "member", "test_set", "shared_root", "shared_sources", "declared",
-           "overlap", "reason")
+COLUMNS = ("train_set", "member", "pretraining", "test_set", "shared_root", "shared_sources",
+           "declared", "overlap", "reason")
 NOT_CROSS_KINDS = ("seen", "overlap")   # foreign test rows that are no unseen-people test
 
 
@@ -59,9 +64,11 @@ def declared_pairs(declared: Mapping[str, Sequence[str]]) -> set[frozenset[str]]
 
 
 def find_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path,
-                 declared: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """One row per (member of ``train_set``, test set). ``registry``: ``results/registry``;
-    ``declared``: dataset -> its ``same_subjects_as`` list."""
+                 declared: Mapping[str, Sequence[str]], pool: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per (member of ``train_set``, test set), then per (dataset of its ``ft``
+    pretraining ``pool``, test set) with ``pretraining`` true (a pool dataset that is itself
+    the test set is left out: such tests are ``seen`` by name). ``registry``:
+    ``results/registry``; ``declared``: dataset -> its ``same_subjects_as`` list."""
     registry = Path(registry)
     pairs = declared_pairs(declared)
     cache: dict[str, tuple[Path, list[str]]] = {}
@@ -72,11 +79,16 @@ def find_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path,
         return cache[name]
 
     rows = []
-    for member in dataset_members(train_set):
+    test_sets = list(test_sets)
+    sides = [(m, False) for m in dataset_members(train_set)] + [(p, True) for p in pool]
+    for member, pretraining in sides:
         for test in test_sets:
+            if pretraining and member == test:
+                continue
             (root_a, hashes_a), (root_b, hashes_b) = record(member), record(test)
             train_hashes = set(hashes_a)
-            row = {"train_set": train_set, "member": member, "test_set": test,
+            row = {"train_set": train_set, "member": member, "pretraining": pretraining,
+                   "test_set": test,
                    "shared_root": _nested(root_a, root_b),
                    # test clips whose content is a training clip's
                    "shared_sources": len([h for h in hashes_b if h in train_hashes]),
@@ -94,22 +106,35 @@ def find_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path,
 
 def overlapping(table: pd.DataFrame) -> list[str]:
     """Test sets of an overlap table that share people with the training set."""
-    return sorted(set(table.loc[table["overlap"].astype(bool), "test_set"]))
+    return sorted(set(table.loc[table["overlap"] & ~table["pretraining"], "test_set"]))
+
+
+def pool_overlapping(table: pd.DataFrame) -> list[str]:
+    """Test sets that share people with a dataset of the training set's ``ft`` pool."""
+    return sorted(set(table.loc[table["overlap"] & table["pretraining"], "test_set"]))
 
 
 def read_overlap(path: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path, keep_default_na=False, dtype={"reason": str})
-    for column in ("shared_root", "declared", "overlap"):
+    if "pretraining" not in frame:          # a table written before pool rows existed
+        frame.insert(2, "pretraining", False)
+    for column in ("pretraining", "shared_root", "declared", "overlap"):
         frame[column] = frame[column].astype(str).str.lower() == "true"
     return frame
 
 
 def write_overlap(train_set: str, test_sets: Iterable[str], registry: str | Path,
-                  declared: Mapping[str, Sequence[str]], out_csv: str | Path) -> pd.DataFrame:
+                  declared: Mapping[str, Sequence[str]], out_csv: str | Path,
+                  pool: Sequence[str] = ()) -> pd.DataFrame:
     from ferstudy.atomic import write_csv
 
-    table = find_overlap(train_set, test_sets, registry, declared)
-    for row in table[table["overlap"]].itertuples():
+    table = find_overlap(train_set, test_sets, registry, declared, pool)
+    for row in table[table["overlap"] & table["pretraining"]].itertuples():
+        log.warning(
+            "%s's ft pretraining source %s and %s share people (%s): tests of its ft runs on "
+            "%s are kind 'seen', left out of cross-dataset statistics", row.train_set,
+            row.member, row.test_set, row.reason, row.test_set)
+    for row in table[table["overlap"] & ~table["pretraining"]].itertuples():
         log.warning(
             "%s (member %s) and %s share people (%s): tests on %s are kind 'overlap', left out "
             "of cross-dataset statistics", row.train_set, row.member, row.test_set, row.reason,

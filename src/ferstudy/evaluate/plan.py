@@ -58,16 +58,30 @@ def overlap_csv(dataset: str, results: str) -> str:
     return f"{results}/overlap/{dataset}.csv"
 
 
-def overlap_inputs(dataset: str, study: Mapping[str, Any], results: str) -> dict[str, list[str]]:
+def pool_sources(dataset: str, config: Mapping[str, Any]) -> list[str]:
+    """The datasets of ``dataset``'s ft pretraining pool other than its own members (none
+    when the study has no ft runs of the pretrain rules): check_overlap checks them too."""
+    from ferstudy.train.plan import uses_pretrain_rule
+    from ferstudy.train.pools import source_members
+
+    if "ft" not in config["study"]["inits"] or not uses_pretrain_rule(config):
+        return []
+    members = dataset_members(dataset)
+    return [m for m in source_members(config, dataset) if m not in members]
+
+
+def overlap_inputs(dataset: str, study: Mapping[str, Any], results: str,
+                   pool: Sequence[str] = ()) -> dict[str, list[str]]:
     """Named inputs of check_overlap: manifests and registration records of the training
-    set's members and of its foreign test sets."""
-    names = list(dict.fromkeys(dataset_members(dataset) + foreign_sets(dataset, study)))
+    set's members, of its ft pool's datasets (``pool_sources``) and of its foreign test sets."""
+    names = list(dict.fromkeys(dataset_members(dataset) + list(pool)
+                               + foreign_sets(dataset, study)))
     return {"manifests": [f"{results}/registry/{n}.csv" for n in names],
             "records": [f"{results}/registry/{n}.json" for n in names]}
 
 
 def declared_overlap(dataset: str, study: Mapping[str, Any],
-                     datasets: Mapping[str, Any]) -> dict[str, list[str]]:
+                     datasets: Mapping[str, Any], pool: Sequence[str] = ()) -> dict[str, list[str]]:
     """The declared ``same_subjects_as`` pairs (either way round) between the members of
     ``dataset`` and its foreign test sets (or its other members), as member -> datasets:
     check_overlap's params, so a declaration reruns the checks (and evaluations) it concerns,
@@ -79,6 +93,12 @@ def declared_overlap(dataset: str, study: Mapping[str, Any],
         mine = set(datasets[member].get("same_subjects_as") or [])
         declared[member] = [o for o in others if o in mine
                             or member in (datasets[o].get("same_subjects_as") or [])]
+    for source in pool:          # the ft pool's datasets, against the foreign test sets
+        if source in declared:
+            continue
+        mine = set(datasets[source].get("same_subjects_as") or [])
+        declared[source] = [o for o in foreign_sets(dataset, study) if o != source and (
+            o in mine or source in (datasets[o].get("same_subjects_as") or []))]
     return declared
 
 
