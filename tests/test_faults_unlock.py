@@ -28,14 +28,30 @@ def command(work: Path, *args: str) -> list[str]:
             str(work / "config.yaml"), "--cores", "1", *args]
 
 
+def marked_incomplete(work: Path) -> set[str]:
+    """The output paths Snakemake has marked incomplete (one marker file per output, named by
+    the path in urlsafe base64)."""
+    import base64
+
+    names = set()
+    folder = work / ".snakemake" / "incomplete"
+    for path in (folder.rglob("*") if folder.is_dir() else ()):
+        try:
+            names.add(base64.urlsafe_b64decode(path.name).decode())
+        except ValueError:
+            continue
+    return names
+
+
 def hard_kill_during_the_job(work: Path) -> None:
-    """Start Snakemake; SIGKILL it and its job as soon as the job is marked as running."""
+    """Start Snakemake; SIGKILL it and its job as soon as the job is marked as running: once
+    the output written below (rejected.csv) has its marker (they are written one by one, so
+    waiting for the first one raced with the rest)."""
     proc = subprocess.Popen(command(work, TARGET), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    incomplete = work / ".snakemake" / "incomplete"
     deadline = time.monotonic() + 120
     try:
-        while not (incomplete.is_dir() and any(incomplete.iterdir())):
+        while not any(n.endswith("mine.rejected.csv") for n in marked_incomplete(work)):
             assert proc.poll() is None and time.monotonic() < deadline, "the job never started"
             time.sleep(0.01)
     finally:
