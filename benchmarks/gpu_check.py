@@ -44,6 +44,7 @@ from ferstudy.clipstore import ClipSet
 from ferstudy.methods.base import Method, StepContext
 from ferstudy.train import device as dev
 from ferstudy.train.data import ClipBatches, EpochOrder, make_loader
+from _timing import sync, timed_step  # noqa: E402  (benchmarks/_timing.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = {  # frames, size, channels, width, batch
@@ -52,11 +53,6 @@ SHAPES = {  # frames, size, channels, width, batch
 }
 AMP = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 CLASSES = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _autocast(device: torch.device, dtype: torch.dtype | None):
@@ -114,25 +110,18 @@ def train_case(arch: str, amp: str, shape: dict, device: torch.device, *, iters:
     wait = total = 0.0
     model.train()
     for i in range(iters + 2):     # two warm-up steps (workers start, cuDNN picks kernels)
-        _sync(device)
-        t0 = time.perf_counter()
-        b = next(loader)
-        xb, yb = dev.to_input(b["x"], device), b["y"].to(device, non_blocking=True)
-        _sync(device)
-        t1 = time.perf_counter()
-        step({"x": xb, "y": yb, "index": b["index"]})
-        _sync(device)
+        t_data, t_step = timed_step(loader, step, device)
         if i >= 2:
-            wait, total = wait + t1 - t0, total + time.perf_counter() - t0
+            wait, total = wait + t_data, total + t_data + t_step
     x = dev.to_input(torch.from_numpy(clips[:batch]), device)
     model.eval()
     with torch.no_grad(), _autocast(device, dtype):
         model(x)
-        _sync(device)
+        sync(device)
         t0 = time.perf_counter()
         for _ in range(iters):
             model(x)
-        _sync(device)
+        sync(device)
         t_infer = (time.perf_counter() - t0) / iters
     peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
     return {"arch": arch, "amp": amp, "batch": batch,
@@ -199,11 +188,11 @@ def gan_case(shape: dict, device: torch.device, *, iters: int) -> dict:
     trainer = GanTrainer(data, cfg, device)
     for i in range(2):
         trainer.step(i)
-    _sync(device)
+    sync(device)
     t0 = time.perf_counter()
     for i in range(iters):
         trainer.step(2 + i)
-    _sync(device)
+    sync(device)
     per_it = (time.perf_counter() - t0) / iters
     peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
     return {"size": cfg["size"], "frames": shape["frames"], "batch": cfg["batch"],

@@ -27,6 +27,7 @@ from ferstudy.archs import ARCHS, build_model
 from ferstudy.methods.base import Method, StepContext
 from ferstudy.train import device as dev
 from ferstudy.train.data import ClipBatches, EpochOrder, make_loader
+from _timing import sync, timed_step  # noqa: E402  (benchmarks/_timing.py)
 
 SIZES = {  # name: (frames, size, channels, width)
     "demo": (8, 48, 1, 0.125),
@@ -34,21 +35,16 @@ SIZES = {  # name: (frames, size, channels, width)
 }
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _timed(fn, iters: int, warmup: int, device: torch.device) -> float:
     """Seconds per call of ``fn`` (median of ``iters`` after ``warmup`` calls)."""
     for _ in range(warmup):
         fn()
-    _sync(device)
+    sync(device)
     times = []
     for _ in range(iters):
         t0 = time.perf_counter()
         fn()
-        _sync(device)
+        sync(device)
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
 
@@ -106,17 +102,9 @@ def bench(arch: str, size: str, *, batch: int, iters: int, device: torch.device,
     # shared machine hit both alike; overhead = median of per-iteration (data / model) ratios
     ratios, t_pipes = [], []
     for _ in range(iters):
-        _sync(device)
-        t0 = time.perf_counter()
-        b = next(batches)
-        xb, yb = dev.to_input(b["x"], device), b["y"].to(device, non_blocking=True)
-        _sync(device)
-        t1 = time.perf_counter()
-        step({"x": xb, "y": yb, "index": b["index"]})
-        _sync(device)
-        t2 = time.perf_counter()
-        ratios.append((t1 - t0) / (t2 - t1))
-        t_pipes.append(t2 - t0)
+        t_data, t_step = timed_step(batches, step, device)
+        ratios.append(t_data / t_step)
+        t_pipes.append(t_data + t_step)
     t_pipe = float(np.median(t_pipes))
     peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
     return {"arch": arch, "size": size, "train": batch / t_train, "infer": batch / t_infer,
