@@ -36,7 +36,7 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
     from ferstudy.runkey import RunKey
     from ferstudy.train.plan import (official_split_datasets, pretrained_model, study_runs,
                                      uses_pretrain_rule)
-    from ferstudy.train.pools import source_members
+    from ferstudy.train.pools import pool_name, source_members
 
     s = cfg["study"]
     keys = [RunKey.parse(r) for r in study_runs(s, official_split_datasets(cfg))]
@@ -47,9 +47,11 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
         members |= {m for d in s["datasets"] for m in source_members(cfg, d)}
     demo = [m for m in members if cfg["datasets"][m].get("demo")]
     # distinct upstream jobs of the runs: ft pools, GANs per (set, fold), evaluation groups
-    pools = {pretrained_model(cfg, k.dataset, k.arch, k.protocol, k.fold)
-             for k in keys if k.init == "ft"} if pretrain else set()
-    external = {p for p in pools if "/pretrain/external/" in p}
+    # the pretrained model file of every ft run -> whether its pool is external
+    pools = {pretrained_model(cfg, k.dataset, k.arch, k.protocol, k.fold):
+             pool_name(cfg, k.dataset, k.protocol, k.fold) == "external"
+             for k in keys if k.init == "ft"} if pretrain else {}
+    external = sum(pools.values())
     gans = {(k.dataset, k.fold) for k in keys if AUGMENTS.get(k.augment).synthetic}
     groups = {(k.dataset, k.arch, k.fold) for k in keys}
     return {
@@ -57,8 +59,8 @@ def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
         "register_dataset": len(members),
         "align_shard": len(members) * cfg["align"]["shards"],
         "gather_aligned": len(members),
-        "pretrain_external": len(external),     # one per (pool datasets, arch)
-        "pretrain_model": len(pools - external),  # fold<k>-full pools: (target, arch, fold)
+        "pretrain_external": external,                # one per (pool datasets, arch)
+        "pretrain_model": len(pools) - external,      # fold<k>-full: (target, arch, fold)
         "train_gan": len(gans) if synthetic else 0,
         "generate_clips": len(gans) if synthetic else 0,
         "train_model": len(keys),

@@ -234,32 +234,25 @@ LINEAGE_AXES = ("dataset", "method", "init", "augment")
 
 
 class RunSettings:
-    """``train``, ``run_lineage`` and its ``settings_hash`` for one fixed config (a workflow's,
-    which does not change once parsed), memoised on ``LINEAGE_AXES``: the 19,200 runs of the
-    pitfalls grid share 64 slices, so planning computes 64 instead of 19,200 x 3. The returned
-    dicts are shared between jobs: read them, never change them."""
+    """``run_lineage`` and its ``settings_hash`` for one fixed config (a workflow's, which does
+    not change once parsed), memoised on ``LINEAGE_AXES``: the 19,200 runs of the pitfalls grid
+    share 64 lineages, so planning computes 64 instead of 19,200 x 2. A run's own slice is its
+    lineage's ``["train"]``. The returned dicts are shared between jobs: read them, never
+    change them."""
 
     def __init__(self, config: Mapping[str, Any]):
         self.config = config
-        self._memo: dict[tuple, Any] = {}
-
-    def _get(self, what: str, wildcards: Mapping[str, Any]) -> Any:
-        axes = {a: wildcards[a] for a in LINEAGE_AXES}
-        key = (what, *axes.values())
-        if key not in self._memo:
-            if what == "train":
-                self._memo[key] = train(self.config, axes)
-            elif what == "lineage":
-                self._memo[key] = run_lineage(self.config, axes)
-            else:
-                self._memo[key] = settings_hash(self._get("lineage", axes))
-        return self._memo[key]
-
-    def train(self, wildcards: Mapping[str, Any]) -> dict[str, Any]:
-        return self._get("train", wildcards)
+        self._lineages: dict[tuple, dict[str, Any]] = {}
+        self._hashes: dict[tuple, str] = {}
 
     def lineage(self, wildcards: Mapping[str, Any]) -> dict[str, Any]:
-        return self._get("lineage", wildcards)
+        key = tuple(wildcards[a] for a in LINEAGE_AXES)
+        if key not in self._lineages:
+            self._lineages[key] = run_lineage(self.config, dict(zip(LINEAGE_AXES, key)))
+        return self._lineages[key]
 
     def lineage_hash(self, wildcards: Mapping[str, Any]) -> str:
-        return self._get("hash", wildcards)
+        key = tuple(wildcards[a] for a in LINEAGE_AXES)
+        if key not in self._hashes:
+            self._hashes[key] = settings_hash(self.lineage(wildcards))
+        return self._hashes[key]

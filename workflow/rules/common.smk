@@ -88,11 +88,6 @@ def check_real_root(name):
         raise WorkflowError(f"ferstudy: {err}") from None
 
 
-def results_of_store(path):
-    """results/aligned/{dataset}/clips.npy -> results (a param derived from an input)."""
-    return str(Path(path).parents[2])
-
-
 def demo_done(dataset):
     return f"{RESOURCES}/demo/{dataset}.done"
 

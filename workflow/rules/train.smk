@@ -10,7 +10,7 @@ from ferstudy.train import plan as train_plan  # noqa: E402
 TRAIN_RUN = train_plan.RUN_PATTERN
 # the grid's runs; a dataset on its release's split (RAF-DB official) has one test fold, 0
 STUDY_RUNS = train_plan.study_runs(STUDY, train_plan.official_split_datasets(config))
-# train_model's settings and lineage, memoised per (dataset, method, init, augment)
+# train_model's settings (its run lineage), memoised per (dataset, method, init, augment)
 RUN_SETTINGS = stage_settings.RunSettings(config)
 TRAIN_RUNTIME = stage_settings.runtime(config, "train")
 
@@ -40,7 +40,7 @@ rule pretrain_model:
         settings=stage_settings.pretrain(config),
         # derived params (they take `resources`) are not compared by the rerun trigger
         runtime=lambda wc, resources: TRAIN_RUNTIME,
-        results=lambda wc, input: results_of_store(input.stores[0]),
+        results=lambda wc, input: train_plan.results_of_store(input.stores[0]),
     script:
         "../scripts/pretrain_model.py"
 

@@ -62,12 +62,11 @@ def pool_sources(dataset: str, config: Mapping[str, Any]) -> list[str]:
     """The datasets of ``dataset``'s ft pretraining pool other than its own members (none
     when the study has no ft runs of the pretrain rules): check_overlap checks them too."""
     from ferstudy.train.plan import uses_pretrain_rule
-    from ferstudy.train.pools import source_members
+    from ferstudy.train.pools import external_members
 
     if "ft" not in config["study"]["inits"] or not uses_pretrain_rule(config):
         return []
-    members = dataset_members(dataset)
-    return [m for m in source_members(config, dataset) if m not in members]
+    return external_members(config, dataset)
 
 
 def overlap_inputs(dataset: str, study: Mapping[str, Any], results: str,
@@ -86,19 +85,16 @@ def declared_overlap(dataset: str, study: Mapping[str, Any],
     ``dataset`` and its foreign test sets (or its other members), as member -> datasets:
     check_overlap's params, so a declaration reruns the checks (and evaluations) it concerns,
     and only those."""
-    members = dataset_members(dataset)
-    declared = {}
-    for member in members:
-        others = [m for m in members if m != member] + foreign_sets(dataset, study)
-        mine = set(datasets[member].get("same_subjects_as") or [])
-        declared[member] = [o for o in others if o in mine
-                            or member in (datasets[o].get("same_subjects_as") or [])]
+    def same_people(a: str, b: str) -> bool:     # same_subjects_as, read either way round
+        return (b in (datasets[a].get("same_subjects_as") or [])
+                or a in (datasets[b].get("same_subjects_as") or []))
+
+    members, foreign = dataset_members(dataset), foreign_sets(dataset, study)
+    declared = {member: [o for o in [m for m in members if m != member] + foreign
+                         if same_people(member, o)] for member in members}
     for source in pool:          # the ft pool's datasets, against the foreign test sets
-        if source in declared:
-            continue
-        mine = set(datasets[source].get("same_subjects_as") or [])
-        declared[source] = [o for o in foreign_sets(dataset, study) if o != source and (
-            o in mine or source in (datasets[o].get("same_subjects_as") or []))]
+        if source not in declared:
+            declared[source] = [o for o in foreign if o != source and same_people(source, o)]
     return declared
 
 

@@ -45,6 +45,13 @@ def dataset_pattern(study: Mapping[str, Any]) -> str:
     return "|".join(re.escape(d) for d in sorted(study["datasets"], key=len, reverse=True))
 
 
+def results_of_store(path: str) -> str:
+    """``results/aligned/{dataset}/clips.npy`` -> ``results`` (derived from a job's input)."""
+    from pathlib import Path
+
+    return str(Path(path).parents[2])
+
+
 def aligned_inputs(results: str, names: list[str]) -> list[str]:
     """The aligned store files of datasets (merged sets expanded to their members)."""
     members = dict.fromkeys(m for n in names for m in dataset_members(n))

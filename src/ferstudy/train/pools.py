@@ -40,6 +40,12 @@ def pool_name(config: dict, dataset: str, protocol: str, fold: int | str) -> str
     return f"fold{int(fold)}-full" if protocol == "full" and with_target else "external"
 
 
+def external_members(config: dict, dataset: str) -> list[str]:
+    """The pool's datasets without the target's members (may be empty)."""
+    target = set(dataset_members(dataset))
+    return [m for m in source_members(config, dataset) if m not in target]
+
+
 def pool_members(config: dict, dataset: str, pool: str) -> list[str]:
     """The member datasets of ``pool``; an external pool without a dataset is an error."""
     match = POOL_RE.match(pool)
@@ -47,8 +53,7 @@ def pool_members(config: dict, dataset: str, pool: str) -> list[str]:
         raise ValueError(f"pretraining pool {pool!r} unknown; expected external or fold<k>-full")
     members = source_members(config, dataset)
     if pool == "external":
-        target = set(dataset_members(dataset))
-        members = [m for m in members if m not in target]
+        members = external_members(config, dataset)
         if not members:
             raise ValueError(
                 f"ft runs on {dataset!r} under a protocol other than full need an external "
