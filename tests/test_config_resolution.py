@@ -35,7 +35,10 @@ def snakemake_config(work: Path, *args: str) -> dict:
 def check_config(work: Path, *args: str) -> dict:
     proc = subprocess.run([str(BIN / "ferstudy"), "check-config", *args], cwd=work,
                           capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    # the real-data studies name roots this machine lacks: check-config prints the config,
+    # then says so and exits 2 (tests/test_cli.py checks that message)
+    assert proc.returncode == 0 or (proc.returncode == 2 and "datasets." in proc.stderr
+                                    and "does not exist" in proc.stderr), proc.stderr[-2000:]
     return yaml.safe_load(proc.stdout)
 
 

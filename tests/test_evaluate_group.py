@@ -31,9 +31,10 @@ def test_one_evaluate_job_writes_each_run_of_its_group(tmp_path):
             for a in ("vgg3d", "resnet3d") for i in ("ri", "ft") for s in (0, 1)]
     for k, run in enumerate(runs):
         write_run(results, run, CLASSES, accuracy=(k + 1) / 12, seed=k)
-    (results / "overlap").mkdir(parents=True)
-    pd.DataFrame(columns=list(COLUMNS)).to_csv(results / "overlap" / "ckplus.csv", index=False)
-    target = f"results/eval/{runs[0]}/cross.csv"
+    study = results / "studies" / "config"   # the study's own outputs (ferstudy.study_dirs)
+    (study / "overlap").mkdir(parents=True)
+    pd.DataFrame(columns=list(COLUMNS)).to_csv(study / "overlap" / "ckplus.csv", index=False)
+    target = f"results/studies/config/eval/{runs[0]}/cross.csv"
     cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile",
            str(tmp_path / "config.yaml"), "--cores", "1", "--allowed-rules", "evaluate_cross"]
     plan = subprocess.run([*cmd, "-n", "--", target], capture_output=True, text=True, timeout=180)
@@ -43,10 +44,10 @@ def test_one_evaluate_job_writes_each_run_of_its_group(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     vgg = [r for r in runs if "/vgg3d/" in r]
     for k, run in enumerate(vgg):
-        cross = pd.read_csv(results / "eval" / run / "cross.csv")
+        cross = pd.read_csv(study / "eval" / run / "cross.csv")
         assert list(cross["run"]) == [run] and list(cross["kind"]) == ["in"]
         assert cross["accuracy"].iloc[0] == pytest.approx(round((k + 1) / 12 * 12) / 12)
     # the other architecture is another group: not evaluated by this job
-    assert not any((results / "eval" / r).exists() for r in runs if "/resnet3d/" in r)
-    log = (results / "logs" / "evaluate_cross" / "ckplus" / "vgg3d" / "fold0.log")
+    assert not any((study / "eval" / r).exists() for r in runs if "/resnet3d/" in r)
+    log = (study / "logs" / "evaluate_cross" / "ckplus" / "vgg3d" / "fold0.log")
     assert log.is_file()

@@ -149,7 +149,7 @@ def test_each_run_records_its_provenance_and_runs_csv_its_hash(finished):
     import pandas as pd
 
     results = finished / "results"
-    runs = pd.read_csv(results / "tables" / "runs.csv")
+    runs = pd.read_csv(results / "studies" / "config" / "tables" / "runs.csv")
     assert runs["settings_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
     run = "ckplus/resnet2d_lstm/scn/ft/sd/full/seed0/fold0"
     record = json.loads((results / "runs" / run / "provenance.json").read_text())

@@ -39,24 +39,24 @@ def test_declaring_same_subjects_reruns_the_check_not_registration(tmp_path):
                            "mug": {"root": str(mug)}},
               "register": {"folds": 2},
               "study": {"datasets": ["vl", "ni", "mug"], "archs": ["vgg3d"]}}
-    first = run(work, config, "results/tables/overlap.csv")
+    first = run(work, config, "results/studies/config/tables/overlap.csv")
     assert first.returncode == 0, first.stderr[-3000:]
-    table = read_overlap(work / "results" / "tables" / "overlap.csv")
+    table = read_overlap(work / "results" / "studies" / "config" / "tables" / "overlap.csv")
     assert len(table) == 6 and not table["overlap"].any()
 
     config["datasets"]["vl"]["same_subjects_as"] = ["ni"]
-    plan = run(work, config, "-n", "results/tables/overlap.csv")
+    plan = run(work, config, "-n", "results/studies/config/tables/overlap.csv")
     assert plan.returncode == 0, plan.stderr[-3000:]
     assert planned_jobs(plan) == {"check_overlap": 2, "overlap_table": 1}   # vl and ni, not mug
-    second = run(work, config, "results/tables/overlap.csv")
+    second = run(work, config, "results/studies/config/tables/overlap.csv")
     assert second.returncode == 0, second.stderr[-3000:]
-    table = read_overlap(work / "results" / "tables" / "overlap.csv")
+    table = read_overlap(work / "results" / "studies" / "config" / "tables" / "overlap.csv")
     assert sorted(map(tuple, table.loc[table["overlap"], ["train_set", "test_set"]].values)) == [
         ("ni", "vl"), ("vl", "ni")]
 
     # every evaluation of a vl run reads vl's check
     evaluate = run(work, config, "-n", "--forcerun", "check_overlap",
-                   "results/eval/vl/vgg3d/supervised/ri/none/full/seed0/fold0/cross.csv")
+                   "results/studies/config/eval/vl/vgg3d/supervised/ri/none/full/seed0/fold0/cross.csv")
     assert evaluate.returncode == 0, evaluate.stderr[-3000:]
     block = evaluate.stdout.split("rule evaluate_cross:", 1)[1].split("\n\n", 1)[0]
-    assert "results/overlap/vl.csv" in block
+    assert "results/studies/config/overlap/vl.csv" in block

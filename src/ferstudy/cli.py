@@ -41,7 +41,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    print(yaml.safe_dump(load_config(args), sort_keys=False), end="")
+    """Print the resolved config, then check the paths it names (``ferstudy.path_checks``):
+    a missing or unreadable dataset root or input file is an error (exit 2), after the config
+    is printed, so that a user sees both."""
+    from ferstudy.path_checks import config_path_problems
+
+    config = load_config(args)
+    print(yaml.safe_dump(config, sort_keys=False), end="")
+    problems = config_path_problems(config)
+    if problems:
+        raise FileNotFoundError("the config names paths that cannot be read:\n  "
+                                + "\n  ".join(problems))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,15 +19,27 @@ from ferstudy import config as fcfg
 BASE = "config.yaml"   # the Snakefile's `configfile:`, relative to the working directory
 
 
+def named_study(layers: list[dict[str, Any]], study_file: str | Path) -> list[dict[str, Any]]:
+    """``layers`` whose top file layer is ``study_file``, plus the study's default name: a
+    study file (one with a ``study`` section) that sets no ``study.name`` is named by its stem
+    (``studies/pitfalls.yaml``: ``pitfalls``), never by the name of the file under it
+    (config.yaml's ``demo``). A file without a study section (datasets only, laid over
+    config.yaml) keeps the name of the study it runs."""
+    own = layers[-1].get("study") if layers else None
+    if not isinstance(own, dict) or "name" in own:
+        return layers
+    return [*layers, {"study": {"name": Path(study_file).stem}}]
+
+
 def cli_layers(config_path: str | Path, overrides: dict[str, Any] | None = None, *,
                base: str | Path = BASE) -> list[dict[str, Any]]:
-    """config.yaml (when it exists and is not the study file itself), the study file, the
-    ``--set`` overrides."""
+    """config.yaml (when it exists and is not the study file itself), the study file (named:
+    ``named_study``), the ``--set`` overrides."""
     study, base = Path(config_path), Path(base)
     layers = []
     if base.is_file() and not (study.exists() and study.resolve() == base.resolve()):
         layers.append(fcfg.load_yaml(base))
-    layers.append(fcfg.load_yaml(study))
+    layers = named_study([*layers, fcfg.load_yaml(study)], study)
     if overrides:
         layers.append(overrides)
     return layers
@@ -35,13 +47,17 @@ def cli_layers(config_path: str | Path, overrides: dict[str, Any] | None = None,
 
 def snakemake_layers(workflow: Any) -> list[dict[str, Any]]:
     """The layers Snakemake merged into ``config``, in its order: the ``configfile:`` files
-    it loaded (unless ``--replace-workflow-config``), the ``--configfile`` files, ``--config``."""
+    it loaded (unless ``--replace-workflow-config``), the ``--configfile`` files (the last one
+    names the study: ``named_study``), ``--config``."""
     settings = workflow.config_settings
     cli_files = [Path(f).resolve() for f in settings.configfiles]
     directive = [f for f in workflow.configfiles if Path(f).resolve() not in cli_files]
     if getattr(settings, "replace_workflow_config", False):
         directive = []
-    layers = [fcfg.load_yaml(f) for f in directive] + [fcfg.load_yaml(f) for f in cli_files]
+    files = [*directive, *cli_files]
+    layers = [fcfg.load_yaml(f) for f in files]
+    if files:
+        layers = named_study(layers, files[-1])
     if settings.config:
         layers.append(copy.deepcopy(dict(settings.config)))
     return layers

@@ -156,7 +156,7 @@ def run(args) -> None:
     from ferstudy.command_config import load_config
     from ferstudy.logs import logged
 
-    config = load_config(args)
+    config = load_config(args, need_study=False)   # one stage: no study-grid checks
     with logged():
         fetch_face_models(config["face_models"], models_dir(config))
         if not args.skip_media:

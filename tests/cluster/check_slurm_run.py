@@ -187,8 +187,9 @@ def same_file(a: Path, b: Path, roots_a, roots_b) -> str | None:
 
         x, y = torch.load(a, map_location="cpu"), torch.load(b, map_location="cpu")
         return None if _same_torch(x, y) else "checkpoints differ"
-    if suffix in (".png", ".pdf", ".mp4", ".avi", ".jpg"):
-        # images: matplotlib stamps creation dates into PDFs; require both non-empty
+    if suffix in (".png", ".pdf", ".mp4", ".avi", ".jpg", ".html"):
+        # images: matplotlib stamps creation dates into PDFs; require both non-empty (the
+        # verdict page embeds the verdict figure; its table is verdicts.csv, compared above)
         return None if a.stat().st_size > 0 and b.stat().st_size > 0 else "empty image"
     x, y = a.read_bytes(), b.read_bytes()
     for (ra, tag), (rb, _) in zip(roots_a, roots_b):

@@ -12,6 +12,7 @@ from ferstudy import settings as stage_settings
 from ferstudy.all_registries import REGISTRIES
 from ferstudy.protocols import PROTOCOL_PATTERN
 from ferstudy.resolution import resolve_layers, snakemake_layers
+from ferstudy.study_dirs import study_dir
 
 try:
     # the resolution `ferstudy check-config` prints (ferstudy.resolution), from the layers
@@ -35,6 +36,9 @@ RESOURCES = config["resources"]
 # the rule files.
 ENVS = {purpose: f"../../envs/{purpose}.yaml" for purpose in ("fetch", "faces", "learning")}
 STUDY = config["study"]
+# the study's own outputs (eval, overlap, tables, figures, report): ferstudy.study_dirs; the
+# rest of RESULTS is shared by every study of the tree
+STUDY_DIR = study_dir(config)
 DATASET_NAMES = list(config["datasets"])
 
 

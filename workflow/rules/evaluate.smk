@@ -17,13 +17,13 @@ rule evaluate_cross:
                     for run in eval_plan.group_runs(wc.dataset, wc.arch, wc.fold, STUDY)
                 ],
                 eval_plan.eval_stores(wc.dataset, STUDY, RESULTS),
-                eval_plan.overlap_csv(wc.dataset, RESULTS),
+                eval_plan.overlap_csv(wc.dataset, STUDY_DIR),
             )
         ),
     output:
-        cross=eval_plan.group_outputs(RESULTS, STUDY),
+        cross=eval_plan.group_outputs(STUDY_DIR, STUDY),
     log:
-        f"{RESULTS}/logs/evaluate_cross/{eval_plan.GROUP_PATTERN}/fold{{fold}}.log",
+        f"{STUDY_DIR}/logs/evaluate_cross/{eval_plan.GROUP_PATTERN}/fold{{fold}}.log",
     wildcard_constraints:
         # merged training sets (merged-a+b) are valid values here
         dataset=eval_plan.alternation(STUDY["datasets"]),
@@ -53,9 +53,9 @@ rule check_overlap:
             )
         ),
     output:
-        overlap=eval_plan.overlap_csv("{dataset}", RESULTS),
+        overlap=eval_plan.overlap_csv("{dataset}", STUDY_DIR),
     log:
-        f"{RESULTS}/logs/check_overlap/{{dataset}}.log",
+        f"{STUDY_DIR}/logs/check_overlap/{{dataset}}.log",
     wildcard_constraints:
         dataset=eval_plan.alternation(STUDY["datasets"]),
     localrule: True
@@ -73,13 +73,13 @@ rule check_overlap:
 
 rule overlap_table:
     input:
-        expand(eval_plan.overlap_csv("{dataset}", RESULTS), dataset=STUDY["datasets"]),
+        expand(eval_plan.overlap_csv("{dataset}", STUDY_DIR), dataset=STUDY["datasets"]),
     output:
         # not a report() item: `snakemake figures` (tables from finished runs only) cannot
         # rebuild it, and --report needs every report item of the DAG
-        table=f"{RESULTS}/tables/overlap.csv",
+        table=f"{STUDY_DIR}/tables/overlap.csv",
     log:
-        f"{RESULTS}/logs/overlap_table/overlap_table.log",
+        f"{STUDY_DIR}/logs/overlap_table/overlap_table.log",
     localrule: True
     conda:
         ENVS["learning"]
@@ -95,22 +95,24 @@ rule gather_results:
         # them), and a missing run file reruns the run; the script reads each run's
         # provenance.json (settings check) and metrics.json (training-set sizes for the
         # corrected fold tests) from params.runs_dir. Fewer declared files: faster planning.
-        cross=expand(f"{RESULTS}/eval/{{run}}/cross.csv", run=STUDY_RUNS),  # train.smk
+        cross=expand(f"{STUDY_DIR}/eval/{{run}}/cross.csv", run=STUDY_RUNS),  # train.smk
     output:
-        verdicts=report(f"{RESULTS}/tables/verdicts.csv", caption="../report/verdicts.rst", category=VERDICTS),
-        verdicts_md=report(
-            f"{RESULTS}/tables/verdicts.md", caption="../report/verdicts.rst", category=VERDICTS
+        verdicts=report(
+            f"{STUDY_DIR}/tables/verdicts.csv", caption="../report/verdicts.rst", category=VERDICTS
         ),
-        runs_csv=report(f"{RESULTS}/tables/runs.csv", caption="../report/runs.rst", category="Tables"),
-        runs_parquet=f"{RESULTS}/tables/runs.parquet",
-        summary=report(f"{RESULTS}/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
+        verdicts_md=report(
+            f"{STUDY_DIR}/tables/verdicts.md", caption="../report/verdicts.rst", category=VERDICTS
+        ),
+        runs_csv=report(f"{STUDY_DIR}/tables/runs.csv", caption="../report/runs.rst", category="Tables"),
+        runs_parquet=f"{STUDY_DIR}/tables/runs.parquet",
+        summary=report(f"{STUDY_DIR}/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
         comparisons=report(
-            f"{RESULTS}/tables/comparisons.csv",
+            f"{STUDY_DIR}/tables/comparisons.csv",
             caption="../report/comparisons.rst",
             category="Tables",
         ),
     log:
-        f"{RESULTS}/logs/gather_results/gather_results.log",
+        f"{STUDY_DIR}/logs/gather_results/gather_results.log",
     conda:
         ENVS["learning"]
     threads: 1

@@ -3,7 +3,7 @@
 from ferstudy.figures.catalog import answerable, figure_caption, figure_files, in_report  # noqa: E402
 
 QUESTIONS = answerable(config["evaluate"]["comparisons"], STUDY)
-FIGURES = figure_files(f"{RESULTS}/figures", STUDY["datasets"], QUESTIONS)
+FIGURES = figure_files(f"{STUDY_DIR}/figures", STUDY["datasets"], QUESTIONS)
 # per-dataset figures beyond the first few are files only (the report stays small)
 IN_REPORT = {
     n for n in FIGURES if in_report(n, STUDY["datasets"], config["evaluate"]["figures"]["report_datasets"])
@@ -31,14 +31,16 @@ rule plot_figures:
             for name, paths in FIGURES.items()
         ],
         pdf=[paths["pdf"] for paths in FIGURES.values()],
+        # the verdict table and figure as one HTML fragment: the report's first page embeds it
+        page=report(f"{STUDY_DIR}/verdicts.html", caption="../report/verdicts_page.rst", category=VERDICTS),
         qc=report(
-            directory(f"{RESULTS}/figures/qc"),
+            directory(f"{STUDY_DIR}/figures/qc"),
             patterns=["{name}.png"],
             caption="../report/qc_sheets.rst",
             category="Quality control",
         ),
     log:
-        f"{RESULTS}/logs/plot_figures/plot_figures.log",
+        f"{STUDY_DIR}/logs/plot_figures/plot_figures.log",
     conda:
         ENVS["learning"]
     threads: 1
@@ -46,8 +48,9 @@ rule plot_figures:
         mem_mb=4000,
         runtime=30,
     params:
-        # results/ is two levels above results/tables/runs.csv
-        results=lambda wc, input: os.path.dirname(os.path.dirname(input.runs)),
+        # runs and QC sheets: the shared tree; figures and the verdict page: the study's
+        results=RESULTS,
+        study_dir=STUDY_DIR,
         datasets=STUDY["datasets"],
         questions=QUESTIONS,
         # the verdict figure shades the ROPE: the stats settings shape figures too
@@ -60,7 +63,7 @@ rule plot_figures:
 # no training, alignment or evaluation job into the DAG: it reads what results/ holds.
 rule figures:
     log:
-        f"{RESULTS}/logs/figures/figures.log",
+        f"{STUDY_DIR}/logs/figures/figures.log",
     localrule: True
     conda:
         ENVS["learning"]
@@ -70,6 +73,8 @@ rule figures:
         runtime=30,
     params:
         results=RESULTS,
+        study_dir=STUDY_DIR,
+        runs=STUDY_RUNS,
         datasets=STUDY["datasets"],
         questions=QUESTIONS,
         settings=stage_settings.plot(config),

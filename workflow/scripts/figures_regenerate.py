@@ -2,5 +2,5 @@ from ferstudy.figures.regenerate import regenerate
 from ferstudy.logs import logged
 
 with logged(snakemake.log[0]):
-    regenerate(snakemake.params.results, snakemake.params.datasets, snakemake.params.questions,
-               snakemake.params.settings)
+    p = snakemake.params
+    regenerate(p.results, p.study_dir, p.runs, p.datasets, p.questions, p.settings)

@@ -3,6 +3,12 @@ from ferstudy.logs import logged
 
 with logged(snakemake.log[0]):
     inp = snakemake.input
-    draw_from_tables({"runs": inp.runs, "comparisons": inp.comparisons, "verdicts": inp.verdicts},
-                     snakemake.params.results, snakemake.params.datasets,
-                     snakemake.params.questions, snakemake.params.settings, snakemake.output.qc)
+    draw_from_tables(
+        {"runs": inp.runs, "comparisons": inp.comparisons, "verdicts": inp.verdicts},
+        snakemake.params.results,
+        snakemake.params.study_dir,
+        snakemake.params.datasets,
+        snakemake.params.questions,
+        snakemake.params.settings,
+        snakemake.output.qc,
+    )

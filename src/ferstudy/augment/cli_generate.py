@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy.command_config import load_config
     from ferstudy.logs import logged
 
-    config = load_config(args)
+    config = load_config(args, need_study=False)   # one stage: no study-grid checks
     sd = sd_options(config)
     results = Path(config["results"])
     generator = results / "gan" / args.dataset / f"fold{args.fold}" / "generator.pt"

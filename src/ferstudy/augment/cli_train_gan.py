@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy.command_config import load_config
     from ferstudy.logs import logged
 
-    config = load_config(args)
+    config = load_config(args, need_study=False)   # one stage: no study-grid checks
     if args.dry_run:
         print(json.dumps(sd_options(config), indent=2, sort_keys=True))
         return

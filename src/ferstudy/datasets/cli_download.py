@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy.datasets.download import download_set
     from ferstudy.logs import logged
 
-    config = load_config(args)
+    config = load_config(args, need_study=False)   # one stage: no study-grid checks
     sets = config.get("download", {})
     if args.name not in sets:
         raise ValueError(f"download set {args.name!r} is not in the 'download' config section; "

@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy.demo.render import render_all
     from ferstudy.logs import logged
 
-    config = load_config(args)
+    config = load_config(args, need_study=False)   # one stage: no study-grid checks
     with logged():
         for summary in render_all(config, args.dataset or None, jobs=args.jobs):
             print(f"{summary['dataset']}: {summary['subjects']} subjects, {summary['clips']} clips, "

@@ -93,13 +93,20 @@ def attach_train_sizes(runs: pd.DataFrame, metrics_files: Iterable[str | Path]) 
     return runs.assign(n_train=runs["run"].map(sizes).astype(int))
 
 
-def collect_existing(results: str | Path) -> pd.DataFrame:
-    """Rows for every finished run under ``results/runs``: its ``cross.csv`` when evaluated,
-    otherwise its own in-dataset (and member) rows, so tables never need a model re-run."""
+def collect_existing(results: str | Path, study_dir: str | Path | None = None,
+                     study_runs: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows for every finished run under ``results/runs`` (of ``study_runs`` only, when
+    given): its ``cross.csv`` (under ``study_dir/eval``, default ``results/eval``) when
+    evaluated, otherwise its own in-dataset (and member) rows, so tables never need a model
+    re-run."""
     results = Path(results)
+    evals = Path(study_dir or results) / "eval"
+    wanted = None if study_runs is None else set(study_runs)
     paths, frames, unevaluated = [], [], []
     for key in discover_runs(results / "runs"):
-        cross = results / "eval" / str(key) / "cross.csv"
+        if wanted is not None and str(key) not in wanted:
+            continue
+        cross = evals / str(key) / "cross.csv"
         if cross.exists():
             paths.append(cross)
             continue

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> None:
     from ferstudy.logs import logged
     from ferstudy.resources import models_dir
 
-    config = load_config(args)
+    config = load_config(args, need_study=False)   # one stage: no study-grid checks
     if args.dataset not in config["datasets"]:
         raise ValueError(f"dataset {args.dataset!r} is not declared under 'datasets'; "
                          f"declared: {', '.join(config['datasets'])}")

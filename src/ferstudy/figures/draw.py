@@ -63,16 +63,35 @@ def draw_figures(runs: pd.DataFrame, comparisons: pd.DataFrame, verdicts: pd.Dat
 
 
 def draw_from_tables(tables: Mapping[str, str | Path], results: str | Path,
-                     datasets: Sequence[str], questions: Sequence[str], settings: Mapping,
-                     qc_dir: str | Path) -> None:
+                     study_dir: str | Path, datasets: Sequence[str], questions: Sequence[str],
+                     settings: Mapping, qc_dir: str | Path) -> None:
     """The ``plot_figures`` stage: every figure from the tables (``tables["runs"|"comparisons"|
-    "verdicts"]``) + the run folders, and the QC sheets of other stages copied into ``qc_dir``."""
+    "verdicts"]``) + the run folders under ``results/runs`` into ``study_dir/figures``, the
+    verdict page ``study_dir/verdicts.html``, and the QC sheets of other stages (under
+    ``results``) copied into ``qc_dir``."""
     from ferstudy.evaluate.tables import (read_comparisons_table, read_runs_table,
                                           read_verdicts_table)
     from ferstudy.figures.qc import collect_sheets
 
-    results = Path(results)
+    results, study_dir = Path(results), Path(study_dir)
+    verdicts = read_verdicts_table(tables["verdicts"])
     draw_figures(read_runs_table(tables["runs"]), read_comparisons_table(tables["comparisons"]),
-                 read_verdicts_table(tables["verdicts"]), results / "runs", results / "figures",
-                 datasets, questions, settings)
+                 verdicts, results / "runs", study_dir / "figures", datasets, questions, settings)
+    write_verdict_page(verdicts, study_dir)
     collect_sheets(results, qc_dir)
+
+
+PAGE_NOTE = ("effect = A - B in points of the metric (seed-spread rows: ratio of seed standard "
+             "deviations) with the interval the verdict is read from; the full table is "
+             "tables/verdicts.csv, the rules are in its caption.")
+
+
+def write_verdict_page(verdicts: pd.DataFrame, study_dir: str | Path) -> Path:
+    """``study_dir/verdicts.html``: the verdict table and figure (``figures/verdicts.png``)."""
+    from ferstudy.figures.verdict_page import verdict_page
+
+    study_dir = Path(study_dir)
+    out = study_dir / "verdicts.html"
+    verdict_page(verdicts, study_dir / "figures" / "verdicts.png", out,
+                 title=f"Verdicts of study {study_dir.name}", note=PAGE_NOTE)
+    return out

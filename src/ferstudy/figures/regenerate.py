@@ -1,7 +1,8 @@
 """The ``figures`` target: every table and figure again, from the run outputs that exist.
 
-Reads ``results/runs/*`` (and ``results/eval/*/cross.csv`` where a run was evaluated); never
-trains, never re-runs a model. Writes the same files as gather_results + plot_figures.
+Reads the study's runs under ``results/runs/*`` (and ``<study dir>/eval/*/cross.csv`` where a
+run was evaluated); never trains, never re-runs a model. Writes the same files as
+gather_results + plot_figures, under the study's folder.
 """
 from __future__ import annotations
 
@@ -11,33 +12,29 @@ from pathlib import Path
 
 from ferstudy.evaluate.gather import gather_results
 from ferstudy.evaluate.tables import collect_existing
-from ferstudy.figures.draw import draw_figures
+from ferstudy.figures.draw import draw_figures, write_verdict_page
 from ferstudy.figures.qc import collect_sheets
+from ferstudy.study_dirs import table_files
 
 log = logging.getLogger("ferstudy.figures")
 
 
-def table_files(results: str | Path) -> dict[str, str]:
-    tables = Path(results) / "tables"
-    return {"runs_csv": str(tables / "runs.csv"), "runs_parquet": str(tables / "runs.parquet"),
-            "summary": str(tables / "summary.csv"), "comparisons": str(tables / "comparisons.csv"),
-            "verdicts": str(tables / "verdicts.csv"), "verdicts_md": str(tables / "verdicts.md")}
-
-
-def regenerate(results: str | Path, datasets: Sequence[str], questions: Sequence[str],
-               settings: Mapping) -> None:
-    """datasets: the study's training datasets (figures are drawn for each, and for any other
-    training set found among the runs); questions: those with a forest figure
+def regenerate(results: str | Path, study_dir: str | Path, study_runs: Sequence[str],
+               datasets: Sequence[str], questions: Sequence[str], settings: Mapping) -> None:
+    """study_runs: the study's grid (``{run}`` strings): only those of its finished runs are
+    read (other studies' runs share ``results/runs``); datasets: the study's training datasets
+    (figures are drawn for each); questions: those with a forest figure
     (``catalog.answerable``)."""
-    results = Path(results)
-    runs = collect_existing(results)
+    results, study_dir = Path(results), Path(study_dir)
+    runs = collect_existing(results, study_dir, study_runs)
     if runs.empty:
-        raise FileNotFoundError(f"no finished runs under {results / 'runs'} (no metrics.json): "
-                                "train first, e.g. `snakemake --cores all`")
-    _, comparisons, verdicts = gather_results(runs, settings, table_files(results))
-    found = [d for d in dict.fromkeys(runs["dataset"]) if d not in datasets]
-    draw_figures(runs, comparisons, verdicts, results / "runs", results / "figures",
-                 [*datasets, *found], questions, settings)
-    sheets = collect_sheets(results, results / "figures" / "qc")
+        raise FileNotFoundError(f"no finished run of study {study_dir.name} under "
+                                f"{results / 'runs'} (no metrics.json): train first, e.g. "
+                                "`snakemake --cores all`")
+    _, comparisons, verdicts = gather_results(runs, settings, table_files(study_dir))
+    draw_figures(runs, comparisons, verdicts, results / "runs", study_dir / "figures",
+                 datasets, questions, settings)
+    write_verdict_page(verdicts, study_dir)
+    sheets = collect_sheets(results, study_dir / "figures" / "qc")
     log.info("%d runs; figures for %d training sets; %d QC sheets", runs["run"].nunique(),
-             len(datasets) + len(found), len(sheets))
+             len(datasets), len(sheets))
