@@ -30,7 +30,7 @@ resources: setup
 
 demo: setup
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) --rerun-incomplete
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --report results/report.html
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --report results/studies/demo/report.html
 
 test: resources lint
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -q
@@ -46,4 +46,4 @@ figures: setup
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) figures
 
 report: setup
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --report results/report.html
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --report results/studies/demo/report.html
