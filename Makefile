@@ -1,15 +1,19 @@
 # Two commands on a fresh machine (only Python 3.11 and pip needed):
 #   make demo   -> venv + pinned install, then the demo study through Snakemake and its report
-#   make test   -> the same setup, then lint (ruff, snakefmt, snakemake --lint) and the whole
-#                  test suite (CI runs this)
+#   make test   -> the same setup, then lint (ruff, snakefmt, snakemake --lint) and the fast
+#                  tier of the test suite, in parallel (CI runs this, then `make test-slow`)
+#   make test-slow / test-all -> the slow tier (end-to-end tests marked `slow`) / every test
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= all
 STAMP := $(VENV)/.ferstudy-installed
+# pytest-xdist workers (auto: one per CPU)
+TEST_WORKERS ?= auto
+PYTEST := PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
-.PHONY: setup resources demo test lint figures report
+.PHONY: setup resources demo test test-slow test-all lint figures report
 
 setup: $(STAMP)
 
@@ -32,8 +36,16 @@ demo: setup
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) --rerun-incomplete
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --report results/studies/demo/report.html
 
+# The fast tier: every workflow path keeps at least one test here; the slow tier (at most 10 %
+# of the tests) holds further end-to-end variants. CI runs both.
 test: resources lint
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -q
+	$(PYTEST) -m "not slow"
+
+test-slow: resources
+	$(PYTEST) -m slow
+
+test-all: resources lint
+	$(PYTEST)
 
 # Python: ruff (rules in pyproject.toml); rule files: snakefmt --check; workflow: snakemake --lint.
 # `snakefmt workflow Snakefile` and `ruff check --fix` repair most findings.
