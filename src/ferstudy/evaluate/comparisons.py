@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ferstudy.config import dataset_members
-from ferstudy.evaluate.decision import family_decisions, reason
+from ferstudy.evaluate.decision import family_decisions, fold_can_decide, reason
 from ferstudy.evaluate.overlap import fair_tests
 from ferstudy.evaluate.runs import CONFIG_AXES
 from ferstudy.evaluate.stats import (adjust_pvalues, binomial_floor, correlated_posterior,
@@ -160,7 +160,7 @@ def fold_stats(folds: pd.DataFrame, settings: Mapping) -> dict:
     why_not = ""
     if t["n"] < 2:
         why_not = f"n = {t['n']} fold: one split cannot decide"
-    elif t["sd"] == 0.0:
+    elif not fold_can_decide(t["n"], t["sd"]):
         why_not = "every fold gives the same difference: no spread to estimate the error from"
     p_a, p_rope, p_b = (correlated_posterior(t["mean"], t["se"], t["df"], settings["rope"] / 100)
                         if not why_not else (np.nan, np.nan, np.nan))

@@ -29,6 +29,12 @@ NOT_IN_STUDY = "not in this study"
 MIN_DATASETS = 3   # no dataset-level verdict from fewer independent datasets
 
 
+def fold_can_decide(n_folds, sd):
+    """A fold-level row can decide with at least 2 folds whose differences are not all the
+    same (zero spread leaves nothing to estimate the error from); elementwise."""
+    return (np.asarray(n_folds) >= 2) & (np.asarray(sd, dtype=float) > 0)
+
+
 def family_level(m, alpha: float):
     """Two-sided interval level of each of m rows of a family (Bonferroni): 1 - alpha / m."""
     return 1.0 - alpha / np.maximum(np.asarray(m, dtype=float), 1.0)

@@ -48,15 +48,17 @@ def _clean(values: Sequence[float]) -> np.ndarray:
     return x[~np.isnan(x)]
 
 
-def binomial_floor(diffs: Sequence[float], n_test: Sequence[float]) -> float:
+def binomial_floor(diffs, n_test):
     """The smallest variance a fold's paired difference a - b can have from test-set sampling
     alone: A and B disagree on at least |d| of the n_test clips, so the variance of d is at
-    least |d| (1 - |d|) / n_test; averaged over the folds (0 where n_test is unknown)."""
+    least |d| (1 - |d|) / n_test; averaged over the folds (last axis; 0 where n_test is
+    unknown). A float for one row of folds, an array for stacked rows."""
     d = np.abs(np.asarray(diffs, dtype=float))
-    n = np.asarray(n_test, dtype=float)
-    floor = np.where(n > 0, d * (1 - np.minimum(d, 1.0)) / np.where(n > 0, n, 1.0), 0.0)
-    floor = floor[~np.isnan(floor)]
-    return float(floor.mean()) if floor.size else 0.0
+    n = np.broadcast_to(np.asarray(n_test, dtype=float), d.shape)
+    ok = (n > 0) & ~np.isnan(d)
+    floor = np.where(ok, d * (1 - np.minimum(d, 1.0)) / np.where(ok, n, 1.0), 0.0)
+    out = floor.mean(axis=-1) if d.shape[-1] else np.zeros(d.shape[:-1])
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def corrected_se(diffs: np.ndarray, ratio, var_floor=0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -154,32 +154,42 @@ def fold_row(folds: pd.DataFrame, settings: Mapping) -> dict:
             "mean_b": s["mean_b"], "power_model": ("folds", max(fold_var, 0.0), seed_var)}
 
 
+def pooled_row(effects, variances, *, level: float) -> dict:
+    """The dataset-level row from the usable datasets' estimates and variances (se^2):
+    random effects (``stats.random_effects``) and whether it can decide (``why_not``: at
+    least 3 datasets, some spread between them). The unit the calibration benchmark drives."""
+    y, v = np.asarray(effects, dtype=float), np.asarray(variances, dtype=float)
+    k = int(y.size)
+    m = random_effects(y, v, level=level)
+    why_not = "" if k >= MIN_DATASETS else f"{k} dataset{'s' * (k != 1)}: see per-dataset rows"
+    if not why_not and not m["se"] > 0:
+        why_not = "every dataset gives the same difference: no spread to estimate the error from"
+    effect = m["effect"] if k > 1 else (float(y[0]) if k else math.nan)
+    return {**m, "effect": effect, "why_not": why_not,
+            "model": MODEL_RE if k >= 2 else "none"}
+
+
 def dataset_row(folds: pd.DataFrame, settings: Mapping) -> dict:
     """A scope across datasets: per-dataset corrected estimates and se, random effects."""
     per = {d: fold_row(part, settings) for d, part in folds.groupby("scope_dataset", sort=True)}
     usable = {d: r for d, r in per.items() if not r["why_not"]}
     left_out = "; ".join(f"{d} left out ({r['why_not'].split(':')[0]})"
                          for d, r in per.items() if r["why_not"])
-    y = np.array([r["effect"] for r in usable.values()])
     v = np.array([r["se"] ** 2 for r in usable.values()])
-    m = random_effects(y, v, level=settings["ci_level"])
-    k = len(usable)
-    effect = m["effect"] if k > 1 else (float(y[0]) if k else
-                                        float(np.mean([r["effect"] for r in per.values()])))
-    why_not = "" if k >= MIN_DATASETS else f"{k} dataset{'s' * (k != 1)}: see per-dataset rows"
-    why_not = "; ".join(w for w in (why_not, left_out) if w) if why_not else ""
+    m = pooled_row([r["effect"] for r in usable.values()], v, level=settings["ci_level"])
+    if not usable:
+        m["effect"] = float(np.mean([r["effect"] for r in per.values()]))
+    why_not = "; ".join(w for w in (m["why_not"], left_out) if w) if m["why_not"] else ""
     probs = (correlated_posterior(m["effect"], m["se"], m["df"], settings["rope"] / 100)
-             if not why_not and m["se"] > 0 else (math.nan,) * 3)
-    if not why_not and not m["se"] > 0:
-        why_not = "every dataset gives the same difference: no spread to estimate the error from"
-    return {"model": MODEL_RE if k >= 2 else "none", "unit": "dataset", "n_units": k,
-            "effect": effect, "se": m["se"], "df": m["df"], "why_not": why_not,
-            "note": left_out, "tau2": m["tau2"], "i2": m["i2"], "p_value": m["p"],
-            "p_a_better": probs[0], "p_equivalent": probs[1], "p_b_better": probs[2],
-            "fold_sd_a": math.nan, "fold_sd_b": math.nan,
+             if not why_not else (math.nan,) * 3)
+    return {"model": m["model"], "unit": "dataset", "n_units": m["k"], "effect": m["effect"],
+            "se": m["se"], "df": m["df"], "why_not": why_not, "note": left_out,
+            "tau2": m["tau2"], "i2": m["i2"], "p_value": m["p"], "p_a_better": probs[0],
+            "p_equivalent": probs[1], "p_b_better": probs[2], "fold_sd_a": math.nan,
+            "fold_sd_b": math.nan,
             "mean_a": float(folds.groupby("scope_dataset")["score_a"].mean().mean()),
             "mean_b": float(folds.groupby("scope_dataset")["score_b"].mean().mean()),
-            "power_model": ("datasets", float(v.mean()) if k else math.nan, m["tau2"])}
+            "power_model": ("datasets", float(v.mean()) if len(v) else math.nan, m["tau2"])}
 
 
 def difference_row(folds: pd.DataFrame, settings: Mapping) -> dict:
