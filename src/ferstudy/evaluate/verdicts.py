@@ -213,7 +213,8 @@ def _power_columns(table: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
             detectable.append(math.nan)
             needed.append("")
             continue
-        ok_se = r.se if r.se == r.se and r.se > 0 and r.df >= 1 else math.nan
+        too_few = kind == "datasets" and r.n_units < MIN_DATASETS   # no verdict at any size
+        ok_se = r.se if r.se == r.se and r.se > 0 and r.df >= 1 and not too_few else math.nan
         detectable.append(detectable_difference(ok_se, r.df, rope=kw["rope"], level=level,
                                                 power=kw["power"]))
         if kind == "folds":
