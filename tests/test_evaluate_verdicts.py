@@ -162,28 +162,45 @@ def test_merged_sets_are_their_own_scope_and_never_overall_units():
     assert merged["unit"] == "fold" and merged["n_datasets"] == 1
 
 
-def test_merged_vs_single_is_judged_per_merged_set_and_per_member():
-    rows = []
+def merged_runs(merged_sets, gain=0.05):
+    """Single runs of every member and merged runs scored on each member's fold (+gain)."""
+    from ferstudy.config import dataset_members
+
+    rows, singles = [], sorted({m for d in merged_sets for m in dataset_members(d)})
     for fold in range(4):
         for s in range(2):
-            for d, acc in (("ckplus", 0.70), ("mug", 0.50)):
-                r = {"run": f"{d}/resnet3d/supervised/ri/none/full/seed{s}/fold{fold}", "dataset": d,
-                     "arch": "resnet3d", "method": "supervised", "init": "ri", "augment": "none",
-                     "protocol": "full", "seed": s, "fold": fold, "test_set": d, "kind": "in",
-                     "shared_classes": "a;b", "n_classes": 2, "accuracy": acc + 0.01 * fold,
-                     "macro_f1": acc, "n_test": 1000, "n_train": 3000}
-                rows.append(r)
-                m = dict(r, run=r["run"].replace(d, "merged-ckplus+mug", 1),
-                         dataset="merged-ckplus+mug", kind="member",
-                         accuracy=acc + 0.01 * fold + 0.05 + 0.003 * (-1) ** fold * (s + 1))
-                rows.append(m)
-    table = verdict_table(pd.DataFrame(rows), STATS)
+            for d in singles:
+                acc = 0.5 + 0.05 * singles.index(d) + 0.01 * fold
+                single = {"run": f"{d}/resnet3d/supervised/ri/none/full/seed{s}/fold{fold}",
+                          "dataset": d, "arch": "resnet3d", "method": "supervised", "init": "ri",
+                          "augment": "none", "protocol": "full", "seed": s, "fold": fold,
+                          "test_set": d, "kind": "in", "shared_classes": "a;b", "n_classes": 2,
+                          "accuracy": acc, "macro_f1": acc, "n_test": 1000, "n_train": 3000}
+                rows.append(single)
+                rows += [{**single, "run": single["run"].replace(d, merged, 1), "dataset": merged,
+                          "kind": "member", "accuracy": acc + gain + 0.003 * (-1) ** fold * (s + 1)}
+                         for merged in merged_sets if d in dataset_members(merged)]
+    return pd.DataFrame(rows)
+
+
+def test_merged_vs_single_is_judged_per_merged_set_and_per_member():
+    table = verdict_table(merged_runs(["merged-ckplus+mug"]), STATS)
     merged = table[table["question"] == "merged_vs_single"].set_index("scope")
     assert set(merged.index) == {"overall", "member ckplus (merged-ckplus+mug)",
                                  "member mug (merged-ckplus+mug)"}
     # one merged set: the overall row is that set's fold-level row (members averaged per fold)
     assert merged.loc["overall", "unit"] == "fold" and merged.loc["overall", "n_units"] == 4
     assert merged.loc["overall", "effect"] == pytest.approx(0.05, abs=1e-3)
+
+
+def test_merged_sets_sharing_members_are_not_pooled():
+    sets = ["merged-ckplus+mug", "merged-ckplus+oulu", "merged-mug+oulu"]
+    table = verdict_table(merged_runs(sets), STATS)
+    merged = table[table["question"] == "merged_vs_single"].set_index("scope")
+    overall = merged.loc["overall"]
+    assert overall["verdict"] == "undecided" and "share members" in overall["reason"]
+    assert math.isnan(overall["ci_low"])
+    assert {f"dataset {d}" for d in sets} <= set(merged.index)
 
 
 def test_the_printed_interval_and_the_verdict_always_agree():

@@ -23,7 +23,7 @@ from ferstudy.evaluate.stats import (MODEL_RE, correlated_posterior, log_sd_rati
 MODEL_SPREAD_F = "F test of seed variances over (configuration, fold) cells"
 
 
-def spread_row(folds: pd.DataFrame, settings: Mapping, level: float | None = None) -> dict:
+def spread_row(folds: pd.DataFrame, settings: Mapping) -> dict:
     """Seed spread of A vs B from (configuration, fold) cells where both arms have >= 2 seeds:
     within one dataset the F test of the cells' pooled seed variances; across datasets a
     random-effects meta-analysis of the per-dataset log sd ratios. ``bounds(level)`` gives
@@ -43,7 +43,10 @@ def spread_row(folds: pd.DataFrame, settings: Mapping, level: float | None = Non
             "seed_sd_a": math.sqrt(np.mean([p[0] for p in per.values()])) if per else math.nan,
             "seed_sd_b": math.sqrt(np.mean([p[2] for p in per.values()])) if per else math.nan}
     degenerate = [d for d, p in per.items() if not (p[0] > 0 and p[2] > 0)]
-    if len(per) == 1:
+    if not per:
+        return {**base, "model": MODEL_SPREAD_F, "effect": math.nan, "p_value": math.nan,
+                "why_not": "no configuration x fold cell with 2 seeds of both arms"}
+    if folds["scope_dataset"].nunique() == 1:
         var_a, df_a, var_b, df_b = next(iter(per.values()))
         s = sd_ratio_test(var_a, df_a, var_b, df_b, level=settings["ci_level"], rope=rope)
         why = "a zero seed variance: no ratio" if degenerate else ""

@@ -180,6 +180,9 @@ def dataset_row(folds: pd.DataFrame, settings: Mapping) -> dict:
     if not usable:
         m["effect"] = float(np.mean([r["effect"] for r in per.values()]))
     why_not = "; ".join(w for w in (m["why_not"], left_out) if w) if m["why_not"] else ""
+    members = [name for d in per for name in dataset_members(d)]
+    if not why_not and len(members) != len(set(members)):
+        why_not = "the merged sets share members, so they are not independent: see per-set rows"
     probs = (correlated_posterior(m["effect"], m["se"], m["df"], settings["rope"] / 100)
              if not why_not else (math.nan,) * 3)
     return {"model": m["model"], "unit": "dataset", "n_units": m["k"], "effect": m["effect"],
