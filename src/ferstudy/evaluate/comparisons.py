@@ -197,7 +197,8 @@ def decide_family(rows: pd.DataFrame, settings: Mapping, *, effect: str = "mean_
             reasons.append(r.why_not)
             continue
         why = reason(word, float(level), lo, hi)
-        if getattr(r, "floored", False) is True:
+        flag = getattr(r, "floored", False)
+        if isinstance(flag, (bool, np.bool_)) and flag:
             why += " (fold sd floored at the test-set sampling bound)"
         note = getattr(r, "note", "")
         reasons.append(f"{why}; {note}" if isinstance(note, str) and note else why)
@@ -209,7 +210,7 @@ def compare(runs: pd.DataFrame, *, questions: Sequence[str], metrics: Sequence[s
             settings: Mapping) -> pd.DataFrame:
     """The comparisons table (empty, with its columns, when no arms match).
 
-    settings: the ``evaluate.stats`` keys (rope, adjust, alpha)."""
+    settings: ``ci_level`` and the ``evaluate.stats`` keys (rope, adjust, alpha)."""
     runs = with_test_train_ratio(fair_tests(runs))   # no test on people or labels the model met
     group_cols = [c for c in LABEL_COLUMNS if c not in ("question", "metric")]
     tables = []
