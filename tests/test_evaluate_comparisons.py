@@ -9,7 +9,7 @@ import pytest
 from ferstudy.evaluate.comparisons import compare
 
 STATS = {"ci_level": 0.95, "seed": 0, "rope": 1.0, "alpha": 0.05, "adjust": "holm",
-         "decide": 0.95, "metric": "accuracy", "sd_ratio_rope": 1.25, "power_difference": 2.0,
+         "metric": "accuracy", "sd_ratio_rope": 1.25, "power_difference": 2.0,
          "power": 0.8}
 OPTS = {"metrics": ["accuracy"], "settings": STATS}
 
@@ -19,7 +19,7 @@ def row(dataset, init, seed, fold, acc, *, test_set=None, kind="in", augment="no
             "dataset": dataset, "arch": "vgg3d", "method": "supervised", "init": init,
             "augment": augment, "protocol": "full", "seed": seed, "fold": fold,
             "test_set": test_set or dataset, "kind": kind, "shared_classes": "anger;fear",
-            "n_classes": 2, "accuracy": acc, "macro_f1": acc, "n_test": 10, "n_train": 30}
+            "n_classes": 2, "accuracy": acc, "macro_f1": acc, "n_test": 1000, "n_train": 3000}
 
 
 def test_ft_vs_ri_pairs_matching_seed_and_fold_only():
@@ -43,7 +43,7 @@ def test_ft_vs_ri_pairs_matching_seed_and_fold_only():
     assert got["mean_diff"] == pytest.approx(np.mean(deltas))
     fold_means = [np.mean(deltas[f::2]) for f in range(2)]  # deltas are in seed-major order
     sd = np.std(fold_means, ddof=1)
-    se = math.sqrt((1 / 2 + 10 / 30) * sd ** 2)   # n_test / n_train = 10 / 30
+    se = math.sqrt((1 / 2 + 10 / 30) * sd ** 2)   # n_test / n_train = 1000 / 3000
     assert got["se"] == pytest.approx(se) and got["t"] == pytest.approx(np.mean(fold_means) / se)
     assert got["test_train_ratio"] == pytest.approx(1 / 3)
     # seed spread within a fold, fold spread of the seed means: reported apart
@@ -99,3 +99,52 @@ def test_runs_without_training_sizes_are_refused():
     frame = pd.DataFrame([row("ckplus", "ri", 0, 0, 0.5)]).drop(columns="n_train")
     with pytest.raises(ValueError, match="n_train"):
         compare(frame, questions=["ft_vs_ri"], **OPTS)
+
+
+def _two_configs(shift_of, folds=4, n_test=1000):
+    """ft vs ri on two architectures x ``folds`` folds; ft - ri = shift_of(arch, fold)."""
+    rows = []
+    for arch in ("vgg3d", "resnet3d"):
+        for f in range(folds):
+            for init, acc in (("ri", 0.5), ("ft", 0.5 + shift_of(arch, f))):
+                r = row("ckplus", init, 0, f, acc)
+                r.update(arch=arch, run=r["run"].replace("vgg3d", arch), n_test=n_test,
+                         n_train=3 * n_test)
+                rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def test_each_row_prints_its_family_interval_and_the_verdict_reads_it():
+    from ferstudy.evaluate.decision import read_interval
+
+    jitter = [0.004, -0.004, 0.002, -0.002]
+    out = compare(_two_configs(lambda a, f: (0.05 if a == "vgg3d" else 0.004) + jitter[f]),
+                  questions=["ft_vs_ri"], **OPTS).set_index("arch")
+    # family = the question's 2 rows: each interval at 1 - 0.05 / 2, t with 3 df
+    assert out["ci_level"].to_numpy() == pytest.approx([0.975, 0.975])
+    vgg = out.loc["vgg3d"]
+    half = stats_t_ppf(1 - 0.025 / 2, 3) * vgg["se"]
+    assert vgg["diff_ci_low"] == pytest.approx(vgg["mean_diff"] - half)
+    assert vgg["verdict"] == "A better" and "97.5% interval lies above the ROPE" in vgg["reason"]
+    for _, r in out.iterrows():
+        assert r["verdict"] == read_interval(r["diff_ci_low"], r["diff_ci_high"], rope=(-0.01, 0.01))
+    assert out.loc["resnet3d", "verdict"] == "undecided"   # +0.4 points: inside the ROPE, but wide
+
+
+def stats_t_ppf(q, df):
+    from scipy import stats
+
+    return float(stats.t.ppf(q, df))
+
+
+def test_identical_folds_are_undecided_and_a_tiny_spread_is_floored_by_the_test_size():
+    # two folds at +10 points each: zero variance, no interval, no verdict
+    same = compare(_two_configs(lambda a, f: 0.10, folds=2), questions=["ft_vs_ri"], **OPTS)
+    assert (same["verdict"] == "undecided").all() and same["diff_ci_low"].isna().all()
+    assert same["reason"].str.contains("every fold gives the same difference").all()
+    # +10 points +- 0.01 on 10-clip test folds: the spread is below what 10 clips allow
+    tiny = compare(_two_configs(lambda a, f: 0.10 + 0.0001 * (-1) ** f, folds=4, n_test=10),
+                   questions=["ft_vs_ri"], **OPTS).iloc[0]
+    floor_sd = math.sqrt(0.1 * 0.9 / 10)    # |d| (1 - |d|) / n_test, d ~ 0.1
+    assert tiny["se"] == pytest.approx(math.sqrt(1 / 4 + 1 / 3) * floor_sd, rel=1e-2)
+    assert tiny["verdict"] == "undecided" and "floored" in tiny["reason"]

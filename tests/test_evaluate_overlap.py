@@ -110,7 +110,7 @@ def test_overlap_tests_are_kind_overlap_and_stay_out_of_statistics(tmp_path, reg
                              "macro_f1": acc, "n_test": 10, "n_train": 30})
     runs = pd.DataFrame(rows)
     stats = {"ci_level": 0.95, "seed": 0, "rope": 1.0, "alpha": 0.05, "adjust": "holm",
-             "decide": 0.95, "metric": "accuracy", "sd_ratio_rope": 1.25,
+             "metric": "accuracy", "sd_ratio_rope": 1.25,
              "power_difference": 2.0, "power": 0.8}
     comparisons = compare(runs, questions=["ft_vs_ri", "in_vs_cross"], metrics=["accuracy"],
                           settings=stats)

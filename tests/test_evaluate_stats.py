@@ -1,6 +1,5 @@
 """Spread statistics: mean/std/bootstrap CI per configuration and paired comparisons, checked
 against values computed here independently (by hand, or by exact enumeration)."""
-import itertools
 import math
 
 import numpy as np
@@ -9,8 +8,9 @@ import pytest
 
 from scipy import stats
 
-from ferstudy.evaluate.stats import (across_datasets, adjust_pvalues, bootstrap_ci,
-                                    corrected_ttest, correlated_posterior, sd_ratio_test)
+from ferstudy.evaluate.stats import (adjust_pvalues, binomial_floor, bootstrap_ci,
+                                    corrected_ttest, correlated_posterior, log_sd_ratio,
+                                    random_effects, sd_ratio_test)
 from ferstudy.evaluate.tables import summarise
 
 SETTINGS = {"resamples": 20000, "level": 0.95, "seed": 7}
@@ -29,25 +29,34 @@ def _table(values_by_config):
 
 
 def test_summary_mean_std_and_ci_match_hand_computation():
-    values = [0.6, 0.7, 0.8, 0.9]
+    values = [0.6, 0.7, 0.8, 0.9]    # run i: seed i // 2, fold i % 2
     table = _table({"ft": values, "ri": [0.5, 0.5, 0.5, 0.5]})
     summary = summarise(table, metrics=["accuracy", "macro_f1"], **SETTINGS).set_index("init")
     ft = summary.loc["ft"]
     mean = sum(values) / 4
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / 3)
-    assert ft["n_runs"] == 4 and ft["seeds"] == "0;1" and ft["folds"] == "0;1"
+    assert ft["n_runs"] == 4 and ft["n_folds"] == 2 and ft["seeds"] == "0;1" and ft["folds"] == "0;1"
     assert ft["accuracy_mean"] == pytest.approx(mean)
-    assert ft["accuracy_std"] == pytest.approx(std)
+    assert ft["accuracy_std"] == pytest.approx(std)       # spread over runs, for the record
     assert ft["macro_f1_mean"] == pytest.approx(mean / 2)
-    # exact bootstrap distribution: all 4^4 equally likely resamples of the four values
-    exact = [np.mean([values[i] for i in idx]) for idx in itertools.product(range(4), repeat=4)]
-    low, high = np.quantile(exact, [0.025, 0.975])
-    assert ft["accuracy_ci_low"] == pytest.approx(low, abs=0.026)
-    assert ft["accuracy_ci_high"] == pytest.approx(high, abs=0.026)
-    assert ft["accuracy_ci_low"] < mean < ft["accuracy_ci_high"]
+    # the interval resamples the 2 seed-averaged folds (0.7 and 0.8), never the 4 runs:
+    # means 0.7, 0.75, 0.8 with probabilities 1/4, 1/2, 1/4
+    assert (ft["accuracy_ci_low"], ft["accuracy_ci_high"]) == (pytest.approx(0.7), pytest.approx(0.8))
     # no spread, no interval width
     ri = summary.loc["ri"]
     assert ri["accuracy_std"] == 0 and ri["accuracy_ci_low"] == ri["accuracy_ci_high"] == 0.5
+
+
+def test_summary_interval_ignores_seed_spread_within_a_fold():
+    # seeds disagree a lot within each fold, the fold means agree: runs resampled as if
+    # independent would give a wide interval, folds give none
+    table = _table({"ft": [0.2, 0.2, 0.8, 0.8]})   # fold 0: seeds 0.2, 0.8; fold 1: the same
+    row = summarise(table, metrics=["accuracy"], **SETTINGS).iloc[0]
+    assert row["accuracy_std"] > 0.3
+    assert row["accuracy_ci_low"] == row["accuracy_ci_high"] == pytest.approx(0.5)
+    one_fold = summarise(_table({"ft": [0.2, 0.8]}).assign(fold=0), metrics=["accuracy"],
+                         **SETTINGS).iloc[0]
+    assert one_fold["n_folds"] == 1 and math.isnan(one_fold["accuracy_ci_low"])
 
 
 def test_bootstrap_of_two_values_spans_both_and_is_seeded():
@@ -128,15 +137,69 @@ def test_holm_and_bh_match_statsmodels_and_the_hand_rule():
         adjust_pvalues(p, "bonferroni-ish")
 
 
-def test_across_datasets_uses_datasets_as_independent_units():
-    a = np.array([0.80, 0.75, 0.70, 0.90, 0.85])
-    b = a - np.array([0.05, 0.06, 0.04, 0.07, 0.05])
-    out = across_datasets(a, b, rope=0.01, level=0.95, seed=0, samples=5000)
-    assert out["n"] == 5 and out["p"] == pytest.approx(stats.ttest_rel(a, b).pvalue)
-    assert out["p_wilcoxon"] == pytest.approx(2 / 2 ** 5)   # exact: all five positive
-    assert out["p_a"] > 0.95 and out["p_b"] == pytest.approx(0.0)
-    # seeded Monte Carlo: the same numbers twice
-    assert across_datasets(a, b, rope=0.01, level=0.95, seed=0, samples=5000) == out
+def _paule_mandel_hartung_knapp(y, v, level):
+    """An independent implementation: tau^2 solves sum w (y - mu)^2 = k - 1 (bisection,
+    0 when even tau^2 = 0 gives less), then the Hartung-Knapp variance and a t_{k-1} interval."""
+    k = len(y)
+
+    def q(tau2):
+        w = 1 / (v + tau2)
+        mu = (w * y).sum() / w.sum()
+        return (w * (y - mu) ** 2).sum() - (k - 1)
+
+    tau2 = 0.0
+    if q(0.0) > 0:
+        lo, hi = 0.0, 1.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if q(mid) > 0 else (lo, mid)
+        tau2 = (lo + hi) / 2
+    w = 1 / (v + tau2)
+    mu = (w * y).sum() / w.sum()
+    se = math.sqrt((w * (y - mu) ** 2).sum() / ((k - 1) * w.sum()))
+    half = stats.t.ppf(0.5 + level / 2, k - 1) * se
+    return mu, se, tau2, mu - half, mu + half
+
+
+def test_random_effects_is_paule_mandel_with_the_hartung_knapp_interval():
+    y = np.array([0.12, 0.20, 0.27, 0.31, 0.51])     # FT - RI on 5 datasets, as on the demo
+    v = np.array([0.01, 0.02, 0.015, 0.01, 0.03]) ** 2
+    out = random_effects(y, v, level=0.99)
+    mu, se, tau2, low, high = _paule_mandel_hartung_knapp(y, v, 0.99)
+    assert out["k"] == 5 and out["df"] == 4
+    assert out["effect"] == pytest.approx(mu, abs=1e-5) and out["tau2"] == pytest.approx(tau2, rel=1e-3)
+    assert out["se"] == pytest.approx(se, rel=1e-3)
+    assert (out["ci_low"], out["ci_high"]) == (pytest.approx(low, rel=1e-3), pytest.approx(high, rel=1e-3))
+    assert out["i2"] > 0.9                          # datasets differ far beyond their precision
+    # homogeneous estimates: tau^2 = 0, I^2 = 0 (floored), HK scale from the small dispersion
+    same = random_effects(np.array([0.05, 0.051, 0.049]), np.full(3, 1e-4), level=0.95)
+    mu, se, tau2, low, high = _paule_mandel_hartung_knapp(np.array([0.05, 0.051, 0.049]),
+                                                          np.full(3, 1e-4), 0.95)
+    assert same["tau2"] == 0 and same["i2"] == 0 and same["se"] == pytest.approx(se)
+    assert math.isnan(random_effects([0.1], [1e-4], level=0.95)["ci_low"])
+
+
+def test_log_sd_ratio_and_its_standard_error():
+    from scipy.special import polygamma
+
+    est, se = log_sd_ratio(4e-4, 6, 1e-4, 6)
+    assert est == pytest.approx(0.5 * math.log(4.0))          # equal df: no bias term
+    assert se == pytest.approx(0.5 * math.sqrt(2 * polygamma(1, 3)))
+    # unequal df: unbiased for the log sd ratio (Monte Carlo over chi-square variances)
+    rng = np.random.default_rng(0)
+    var_a = rng.chisquare(2, 100000) / 2 * 4.0      # sigma_a^2 = 4, 2 df
+    var_b = rng.chisquare(10, 100000) / 10          # sigma_b^2 = 1, 10 df
+    ests = [log_sd_ratio(a, 2, b, 10)[0] for a, b in zip(var_a[:8000], var_b[:8000])]
+    assert np.mean(ests) == pytest.approx(math.log(2.0), abs=0.02)
+    assert np.std(ests) == pytest.approx(log_sd_ratio(1, 2, 1, 10)[1], rel=0.05)
+
+
+def test_binomial_floor_and_a_floored_corrected_t():
+    # A and B disagree on at least |d| of the clips: var >= |d| (1 - |d|) / n
+    assert binomial_floor([0.1, -0.1], [10, 10]) == pytest.approx(0.09 / 10)
+    assert binomial_floor([0.0, 0.0], [10, 10]) == 0.0
+    out = corrected_ttest([0.1, 0.1001], 1.0, level=0.95, var_floor=0.009)
+    assert out["floored"] and out["se"] == pytest.approx(math.sqrt((1 / 2 + 1) * 0.009))
 
 
 def test_sd_ratio_test_against_the_f_distribution():

@@ -20,8 +20,7 @@ SETTINGS = {"figures": {"dpi": 40, "metric": "accuracy"},
             "tsne": {"perplexity": 30, "seed": 0, "max_points": 2000},
             "metrics": ["accuracy"], "bootstrap_resamples": 200, "ci_level": 0.95, "seed": 0,
             "comparisons": ["ft_vs_ri", "in_vs_cross"],
-            "stats": {"rope": 1.0, "alpha": 0.05, "adjust": "holm", "decide": 0.95,
-                      "metric": "accuracy", "sd_ratio_rope": 1.25, "power_difference": 2.0,
+            "stats": {"rope": 1.0, "alpha": 0.05, "adjust": "holm", "metric": "accuracy", "sd_ratio_rope": 1.25, "power_difference": 2.0,
                       "power": 0.8}}
 DATASETS = ["ckplus"]
 

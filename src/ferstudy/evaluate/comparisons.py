@@ -14,8 +14,12 @@ including the seed and the test fold:
 
 Seeds share a fold's test set, so they are averaged within each fold first; the paired unit is
 the fold, tested with the corrected resampled t (``stats.corrected_ttest``, n_test / n_train
-of the actual folds) and the Bayesian correlated t-test, p-values adjusted within each
-question (Holm or BH), and each row gets a verdict word (``decision.verdict``).
+of the actual folds, the fold variance floored at the test-set sampling bound
+``stats.binomial_floor``) and the Bayesian correlated t-test (probabilities for the record),
+p-values adjusted within each question (Holm or BH, for the record). Each row gets its
+interval at the family level (family = the question's rows of one metric, Bonferroni) and the
+verdict read off it (``decision``); one fold, or every fold giving the same difference, is
+``undecided`` with no interval.
 """
 from __future__ import annotations
 
@@ -25,10 +29,11 @@ import numpy as np
 import pandas as pd
 
 from ferstudy.config import dataset_members
-from ferstudy.evaluate.decision import verdict
+from ferstudy.evaluate.decision import family_decisions, fold_can_decide, reason
 from ferstudy.evaluate.overlap import fair_tests
 from ferstudy.evaluate.runs import CONFIG_AXES
-from ferstudy.evaluate.stats import adjust_pvalues, correlated_posterior, corrected_ttest
+from ferstudy.evaluate.stats import (adjust_pvalues, binomial_floor, correlated_posterior,
+                                    corrected_ttest)
 
 QUESTIONS = ("ft_vs_ri", "da_vs_none", "sd_vs_none", "dasd_vs_none", "method_vs_supervised",
              "merged_vs_single", "in_vs_cross")
@@ -38,7 +43,7 @@ CROSS_KINDS = ("cross", "lodo")  # unseen foreign test sets; every other kind is
 LABEL_COLUMNS = ("question", "metric", *CONFIG_AXES, "test_set", "kind", "factor", "a", "b")
 PAIR_KEYS = ("seed", "fold")
 STAT_COLUMNS = ("folds", "n_folds", "n_seeds", "mean_a", "mean_b", "mean_diff", "diff_ci_low",
-                "diff_ci_high", "se", "df", "t", "p_value", "p_adjusted", "p_a_better",
+                "diff_ci_high", "ci_level", "se", "df", "t", "p_value", "p_adjusted", "p_a_better",
                 "p_equivalent", "p_b_better", "verdict", "reason", "seed_sd_a", "seed_sd_b",
                 "fold_sd_a", "fold_sd_b", "test_train_ratio")
 
@@ -55,14 +60,16 @@ def with_test_train_ratio(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _arm(frame: pd.DataFrame, keys: list[str], metric: str, side: str) -> pd.DataFrame:
-    return frame[[*keys, metric, "nb_ratio"]].rename(
-        columns={metric: f"value_{side}", "nb_ratio": f"ratio_{side}"})
+    return frame[[*keys, metric, "nb_ratio", "n_test"]].rename(
+        columns={metric: f"value_{side}", "nb_ratio": f"ratio_{side}", "n_test": f"n_test_{side}"})
 
 
 def _finish(pairs: pd.DataFrame) -> pd.DataFrame:
-    """One ratio per pair: the larger (more conservative) of the two arms'."""
+    """One ratio per pair: the larger (more conservative) of the two arms'; one test size:
+    the smaller."""
     pairs["ratio"] = pairs[["ratio_a", "ratio_b"]].max(axis=1)
-    return pairs.drop(columns=["ratio_a", "ratio_b"])
+    pairs["n_test"] = pairs[["n_test_a", "n_test_b"]].min(axis=1)
+    return pairs.drop(columns=["ratio_a", "ratio_b", "n_test_a", "n_test_b"])
 
 
 def pair_factor(runs: pd.DataFrame, axis: str, a: str, b: str, metric: str) -> pd.DataFrame:
@@ -100,7 +107,7 @@ def pair_in_cross(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     own = _arm(runs[runs["kind"] == "in"], keys, metric, "a")
     foreign = runs[runs["kind"].isin(CROSS_KINDS)].groupby(keys, as_index=False)[metric].mean()
     pairs = own.merge(foreign.rename(columns={metric: "value_b"}), on=keys, how="inner")
-    pairs["ratio_b"] = pairs["ratio_a"]
+    pairs["ratio_b"], pairs["n_test_b"] = pairs["ratio_a"], pairs["n_test_a"]
     pairs["test_set"], pairs["kind"] = "foreign (mean)", "cross"
     pairs["factor"], pairs["a"], pairs["b"] = "test_set", "in-dataset", "cross-dataset"
     return _finish(pairs)
@@ -120,13 +127,14 @@ def pairs_for(question: str, runs: pd.DataFrame, metric: str) -> list[pd.DataFra
 
 
 def seed_averaged(pairs: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """One row per ``keys`` x fold: arms averaged over seeds (``score_a``, ``score_b``, ``ratio``), the
+    """One row per ``keys`` x fold: arms averaged over seeds (``score_a``, ``score_b``, ``ratio``,
+    ``n_test``), the
     number of seeds, and the within-fold seed variances of a, b and a - b (NaN for one seed)."""
     frame = pairs.assign(diff=pairs["value_a"] - pairs["value_b"]).dropna(
         subset=["value_a", "value_b"])
     grouped = frame.groupby([*keys, "fold"], sort=True, dropna=False)
     out = grouped.agg(score_a=("value_a", "mean"), score_b=("value_b", "mean"), ratio=("ratio", "mean"),
-                      n_seeds=("seed", "nunique"), seed_var_a=("value_a", "var"),
+                      n_test=("n_test", "mean"), n_seeds=("seed", "nunique"), seed_var_a=("value_a", "var"),
                       seed_var_b=("value_b", "var"), seed_var_d=("diff", "var"))
     return out.reset_index()
 
@@ -139,38 +147,62 @@ def pooled_sd(variances: pd.Series) -> float:
 
 def fold_stats(folds: pd.DataFrame, settings: Mapping) -> dict:
     """Statistics of one comparison from its fold-level rows (columns of ``seed_averaged``):
-    corrected t over the fold differences, posterior probabilities, variance components."""
+    corrected t over the fold differences (variance floored at ``binomial_floor``), posterior
+    probabilities, variance components; ``why_not`` says why the row cannot decide ("" when
+    it can). The interval and verdict come later, at the family level (``decide_family``)."""
     diffs = (folds["score_a"] - folds["score_b"]).to_numpy()
     ratio = float(folds["ratio"].mean()) if folds["ratio"].notna().any() else float("nan")
     if np.isnan(ratio):
         raise ValueError("no n_test / n_train ratio for a compared run (metrics.json lacks "
                          "n_train?); rerun its train job")
-    t = corrected_ttest(diffs, ratio, level=settings["ci_level"])
-    p_a, p_rope, p_b = correlated_posterior(t["mean"], t["se"], t["df"], settings["rope"] / 100)
+    floor = binomial_floor(diffs, folds["n_test"])
+    t = corrected_ttest(diffs, ratio, level=settings["ci_level"], var_floor=floor)
+    why_not = ""
+    if t["n"] < 2:
+        why_not = f"n = {t['n']} fold: one split cannot decide"
+    elif not fold_can_decide(t["n"], t["sd"]):
+        why_not = "every fold gives the same difference: no spread to estimate the error from"
+    p_a, p_rope, p_b = (correlated_posterior(t["mean"], t["se"], t["df"], settings["rope"] / 100)
+                        if not why_not else (np.nan, np.nan, np.nan))
     return {"folds": ";".join(map(str, sorted(folds["fold"].unique()))),
             "n_folds": t["n"], "n_seeds": int(folds["n_seeds"].min()),
             "mean_a": float(folds["score_a"].mean()), "mean_b": float(folds["score_b"].mean()),
-            "mean_diff": t["mean"], "diff_ci_low": t["ci_low"], "diff_ci_high": t["ci_high"],
-            "se": t["se"], "df": t["df"], "t": t["t"], "p_value": t["p"],
+            "mean_diff": t["mean"], "se": t["se"], "df": t["df"], "t": t["t"], "p_value": t["p"],
             "p_a_better": p_a, "p_equivalent": p_rope, "p_b_better": p_b,
             "seed_sd_a": pooled_sd(folds["seed_var_a"]), "seed_sd_b": pooled_sd(folds["seed_var_b"]),
             "seed_sd_diff": pooled_sd(folds["seed_var_d"]),
             "fold_sd_a": float(folds["score_a"].std(ddof=1)),
             "fold_sd_b": float(folds["score_b"].std(ddof=1)),
             "fold_sd_diff": float(np.std(diffs, ddof=1)) if len(diffs) > 1 else float("nan"),
-            "test_train_ratio": ratio}
+            "test_train_ratio": ratio, "floored": t["floored"], "var_floor": floor,
+            "why_not": why_not}
 
 
-def add_verdicts(rows: pd.DataFrame, units: str, settings: Mapping) -> pd.DataFrame:
-    """Adjusted p (one family = the rows given) and the verdict word of every row."""
+def decide_family(rows: pd.DataFrame, settings: Mapping, *, effect: str = "mean_diff",
+                  low: str = "diff_ci_low", high: str = "diff_ci_high") -> pd.DataFrame:
+    """One family of difference rows (``effect``, ``se``, ``df``, ``why_not``): p adjusted
+    (Holm / BH, for the record), the interval at the family level (``low``, ``high``,
+    ``ci_level``) and the verdict read off it, with its reason (``evaluate.decision``)."""
     rows = rows.copy()
     rows["p_adjusted"] = adjust_pvalues(rows["p_value"], settings["adjust"])
-    words = [verdict(int(r[units]), r["p_a_better"], r["p_equivalent"], r["p_b_better"],
-                     r["p_adjusted"], decide=settings["decide"], alpha=settings["alpha"],
-                     n_folds=None if r.get("unit") == "seed" else int(r["n_folds"]))
-             for _, r in rows.iterrows()]
-    rows["verdict"] = [w for w, _ in words]
-    rows["reason"] = [why for _, why in words]
+    ok = (rows["why_not"] == "").to_numpy()
+    level, lows, highs, words = family_decisions(
+        rows[effect].to_numpy(float), rows["se"].to_numpy(float), rows["df"].to_numpy(float),
+        ok, alpha=settings["alpha"], rope=settings["rope"] / 100)
+    rows[low], rows[high], rows["ci_level"] = lows, highs, np.where(ok, level, np.nan)
+    rows["verdict"] = words
+    reasons = []
+    for r, good, lo, hi, word in zip(rows.itertuples(), ok, lows, highs, words):
+        if not good:
+            reasons.append(r.why_not)
+            continue
+        why = reason(word, float(level), lo, hi)
+        flag = getattr(r, "floored", False)
+        if isinstance(flag, (bool, np.bool_)) and flag:
+            why += " (fold sd floored at the test-set sampling bound)"
+        note = getattr(r, "note", "")
+        reasons.append(f"{why}; {note}" if isinstance(note, str) and note else why)
+    rows["reason"] = reasons
     return rows
 
 
@@ -178,7 +210,7 @@ def compare(runs: pd.DataFrame, *, questions: Sequence[str], metrics: Sequence[s
             settings: Mapping) -> pd.DataFrame:
     """The comparisons table (empty, with its columns, when no arms match).
 
-    settings: ``ci_level`` and the ``evaluate.stats`` keys (rope, adjust, alpha, decide)."""
+    settings: ``ci_level`` and the ``evaluate.stats`` keys (rope, adjust, alpha)."""
     runs = with_test_train_ratio(fair_tests(runs))   # no test on people or labels the model met
     group_cols = [c for c in LABEL_COLUMNS if c not in ("question", "metric")]
     tables = []
@@ -192,9 +224,9 @@ def compare(runs: pd.DataFrame, *, questions: Sequence[str], metrics: Sequence[s
                     rows.append({"question": question, "metric": metric,
                                  **dict(zip(group_cols, key)), **fold_stats(folds, settings)})
             if rows:
-                tables.append(add_verdicts(pd.DataFrame(rows), "n_folds", settings))
+                tables.append(decide_family(pd.DataFrame(rows), settings))
     columns = [*LABEL_COLUMNS, *STAT_COLUMNS]
     if not tables:
         return pd.DataFrame(columns=columns)
-    table = pd.concat(tables, ignore_index=True)
+    table = pd.concat(tables, ignore_index=True).drop(columns=["why_not", "floored", "var_floor"])
     return table[[*columns, *[c for c in table.columns if c not in columns]]]

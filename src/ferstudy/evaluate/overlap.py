@@ -13,7 +13,7 @@ the training set. Before evaluation (rule ``check_overlap``, one table per train
 
 Any of them makes the pair an overlap: ``evaluate_cross`` then reports the test as kind
 ``overlap`` (never ``cross``/``lodo``), and ``fair_tests`` keeps such rows (and ``seen`` ones)
-out of every cross-dataset statistic and heatmap mean. ``results/tables/overlap.csv`` lists
+out of every cross-dataset statistic and heatmap mean. ``results/studies/<study>/tables/overlap.csv`` lists
 every pair checked.
 
 The datasets of the training set's ``ft`` pretraining pool (``pretraining`` rows) are checked

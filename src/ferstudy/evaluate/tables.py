@@ -10,8 +10,10 @@ summarised or used by verdicts). ``dataset`` is the training set; ``kind`` is ``
 ``runs.csv`` also holds ``n_train``: the real clips of the run's training folds it drew on
 (train + validation, synthetic clips not counted), from metrics.json; n_test / n_train of the
 ``in`` row is the Nadeau-Bengio correction of the fold-level tests.
-``summary.csv``: one row per configuration x test set with, for each metric, the number of
-runs (seeds x folds), mean, sample std and bootstrap CI of the mean.
+``summary.csv``: one row per configuration x test set with the number of runs (seeds x folds)
+and of folds, and for each metric the mean (of the fold means), the sample std over runs and
+the bootstrap CI of the mean. Seeds share a fold's test set and folds share training data, so
+runs are not independent draws: the bootstrap resamples the seed-averaged folds, not the runs.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import pandas as pd
 
 from ferstudy.evaluate.cross import COLUMNS, own_rows
 from ferstudy.evaluate.runs import AXES, CONFIG_AXES, RunKey, discover_runs
-from ferstudy.evaluate.stats import describe
+from ferstudy.evaluate.stats import bootstrap_ci
 
 log = logging.getLogger("ferstudy.evaluate")
 RUN_COLUMNS = ("run", *AXES, *COLUMNS)
@@ -138,21 +140,27 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def summarise(runs: pd.DataFrame, *, metrics: Sequence[str], resamples: int, level: float,
               seed: int) -> pd.DataFrame:
-    """Per configuration x test set: n, mean, std, CI low/high of each metric over seeds x folds."""
+    """Per configuration x test set: n_runs, n_folds and, for each metric, the mean of the
+    seed-averaged folds, the sample std over runs (seeds x folds) and the bootstrap CI of the
+    mean over folds (NaN with one fold)."""
     rows = []
     for key, group in runs.groupby(list(GROUP_COLUMNS), sort=True):
         row = dict(zip(GROUP_COLUMNS, key))
         row["n_runs"] = len(group)
+        row["n_folds"] = int(group["fold"].nunique())
         row["seeds"] = ";".join(map(str, sorted(group["seed"].unique())))
         row["folds"] = ";".join(map(str, sorted(group["fold"].unique())))
         row["shared_classes"] = group["shared_classes"].iloc[0]
         row["n_test_mean"] = float(group["n_test"].mean())
         for metric in metrics:
-            stats = describe(group[metric], resamples=resamples, level=level, seed=seed)
-            for name in ("mean", "std", "ci_low", "ci_high"):
-                row[f"{metric}_{name}"] = stats[name]
+            folds = group.groupby("fold")[metric].mean().dropna()
+            values = group[metric].dropna()
+            low, high = bootstrap_ci(folds, resamples=resamples, level=level, seed=seed)
+            row[f"{metric}_mean"] = float(folds.mean()) if len(folds) else float("nan")
+            row[f"{metric}_std"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+            row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = low, high
         rows.append(row)
-    columns = [*GROUP_COLUMNS, "n_runs", "seeds", "folds", "shared_classes", "n_test_mean"]
+    columns = [*GROUP_COLUMNS, "n_runs", "n_folds", "seeds", "folds", "shared_classes", "n_test_mean"]
     columns += [f"{m}_{s}" for m in metrics for s in ("mean", "std", "ci_low", "ci_high")]
     return pd.DataFrame(rows, columns=columns)
 

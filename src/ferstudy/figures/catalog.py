@@ -55,6 +55,6 @@ def figure_files(figures_dir: str | Path, datasets: Sequence[str],
 def in_report(name: str, datasets: Sequence[str], sample: int) -> bool:
     """Whether a figure is embedded in report.html: every study figure, and the per-dataset
     ones (t-SNE, confusion, curves) for the first ``sample`` training sets only, which keeps
-    the report small; the others stay files under results/figures/."""
+    the report small; the others stay files under results/studies/<study>/figures/."""
     kind, _, dataset = name.partition("/")
     return kind not in PER_DATASET or dataset in list(datasets)[:sample]

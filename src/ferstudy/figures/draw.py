@@ -82,8 +82,10 @@ def draw_from_tables(tables: Mapping[str, str | Path], results: str | Path,
 
 
 PAGE_NOTE = ("effect = A - B in points of the metric (seed-spread rows: ratio of seed standard "
-             "deviations) with the interval the verdict is read from; the full table is "
-             "tables/verdicts.csv, the rules are in its caption.")
+             "deviations) with the interval the verdict is read from, at the question's family "
+             "level (1 - alpha / rows): A better iff it lies above +ROPE, B better iff below "
+             "-ROPE, equivalent iff inside +-ROPE; the full table (model, tau^2, I^2, "
+             "probabilities) is tables/verdicts.csv, the rules are in its caption.")
 
 
 def write_verdict_page(verdicts: pd.DataFrame, study_dir: str | Path) -> Path:

@@ -1,4 +1,4 @@
-"""Quality-control sheets made by other stages, gathered under results/figures/qc/ for the report.
+"""Quality-control sheets made by other stages, gathered under results/studies/<study>/figures/qc/ for the report.
 
 Alignment contact sheets (``results/aligned/{dataset}/contact_sheet.png``) become
 ``aligned_{dataset}.png``; GAN QC sheets (any PNG under ``results/gan/``) become

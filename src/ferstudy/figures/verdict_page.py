@@ -43,7 +43,9 @@ def _effect(row: pd.Series) -> str:
     ratio = str(row.get("unit", "")) == "seed"
     fmt = (lambda v: f"{v:.2f}") if ratio else (lambda v: f"{100 * v:+.1f}")
     low, high = (fmt(row[c]) if pd.notna(row.get(c)) else "?" for c in ("ci_low", "ci_high"))
-    return f"{'sd ratio ' if ratio else ''}{fmt(row['effect'])} [{low}, {high}]"
+    level = row.get("ci_level")
+    at = f" at {100 * level:.4g} %" if level is not None and pd.notna(level) else ""
+    return f"{'sd ratio ' if ratio else ''}{fmt(row['effect'])} [{low}, {high}]{at}"
 
 
 def _cell(text: object, cls: str = "", colour: str = "") -> str:

@@ -1,6 +1,6 @@
-"""The one-page answer: every study question's overall effect, its corrected interval, the ROPE
-and the verdict word (``results/figures/verdicts.png``); and one forest plot per question with
-its configurations (``results/figures/comparisons/{question}.png``), each sized for a screen.
+"""The one-page answer: every study question's overall effect, the interval its verdict is read
+off (at the question's family level, ``ci_level``), the ROPE and the verdict word (``results/studies/<study>/figures/verdicts.png``); and one forest plot per question with
+its configurations (``results/studies/<study>/figures/comparisons/{question}.png``), each sized for a screen.
 """
 from __future__ import annotations
 
@@ -44,7 +44,12 @@ def _panel(ax, rows: pd.DataFrame, *, spread: bool, rope: float, xlabel: str) ->
         ax.plot(mean, i, "o", color=colour, ms=6)
         units = f"{int(row['n_units'])} {row['unit']}s" if pd.notna(row["n_units"]) else ""
         size = f"x{mean:.2f}" if spread else f"{mean:+.1f}"
-        ax.text(1.01, i, f"{row['verdict']}\n{size} ({units})", transform=ax.get_yaxis_transform(),
+        if pd.notna(row.get("ci_level")):
+            units += f", {100 * row['ci_level']:.4g}%"
+        word = row["verdict"]
+        if word == "undecided" and pd.isna(row.get("ci_level")):
+            word = f"undecided ({str(row['reason']).split(':')[0]})"   # could not decide at all
+        ax.text(1.01, i, f"{word}\n{size} ({units})", transform=ax.get_yaxis_transform(),
                 va="center", fontsize=8, color=colour, fontweight="bold")
     ax.set_yticks(range(len(rows)), [f"{r['label']}\n({r['a']} vs {r['b']})" for _, r in rows.iterrows()],
                   fontsize=8)
@@ -66,9 +71,10 @@ def plot_verdicts(verdicts: pd.DataFrame, *, rope: float, sd_ratio_rope: float, 
     fig, axes = plt.subplots(len(parts), 1, figsize=(8.5, 1.2 + 0.42 * sum(heights) + 0.6 * len(parts)),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
     for ax, (rows, spread) in zip(axes[:, 0], parts):
-        label = ("seed standard deviation ratio A / B (log scale), shaded: equivalent"
-                 if spread else f"A - B, {metric} points: mean and corrected 95% interval;"
-                 f" shaded: ROPE +-{rope:g}")
+        label = ("seed standard deviation ratio A / B (log scale) and the interval the verdict "
+                 "reads; shaded: equivalent" if spread else
+                 f"A - B, {metric} points: mean and the interval the verdict reads (level 1 - "
+                 f"alpha / m, m = the question's rows); shaded: ROPE +-{rope:g}")
         _panel(ax, rows.reset_index(drop=True), spread=spread,
                rope=sd_ratio_rope if spread else rope, xlabel=label)
     axes[0, 0].set_title("Verdicts: each question over every dataset of the study "
@@ -113,7 +119,10 @@ def plot_question(comparisons: pd.DataFrame, question: str, *, metric: str, rope
     if hidden:
         title += f" (first {MAX_ROWS} of {MAX_ROWS + hidden} rows; all in comparisons.csv)"
     ax.set_title(title, loc="left")
-    ax.set_xlabel(f"{metric} points: seeds averaged per fold, corrected 95% interval over folds;"
+    level = data["ci_level"].dropna() if "ci_level" in data else pd.Series(dtype=float)
+    level = f"{100 * level.iloc[0]:.4g}%" if len(level) else "family-level"
+    ax.set_xlabel(f"{metric} points: seeds averaged per fold, corrected {level} interval over folds\n"
+                  f"(1 - alpha / m, m = the question's rows), the one the verdict reads;"
                   f" shaded: ROPE +-{rope:g}")
     handles = [ax.plot([], [], "o", color=c, label=w)[0] for w, c in COLOURS.items()]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
