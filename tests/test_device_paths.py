@@ -27,9 +27,16 @@ def _clips(b=2, seed=0):
 def test_bf16_autocast_forward_backward(arch):
     torch.manual_seed(0)
     model = build_model(arch, **SMALL)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        logits, emb = model(_clips())
-        loss = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 2]))
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits, emb = model(_clips())
+            loss = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 2]))
+    except RuntimeError as err:
+        # oneDNN builds its bf16 LSTM kernel per CPU; some CPUs (seen on an AMD EPYC) have none
+        # for the 3D-CNN+LSTM archs' shapes. The workflow never autocasts on CPU.
+        if "could not create a primitive descriptor" not in str(err):
+            raise
+        pytest.skip(f"this CPU's oneDNN has no bf16 kernel for {arch}: {str(err)[:80]}")
     assert logits.dtype == torch.bfloat16          # the head ran in reduced precision
     assert loss.dtype == torch.float32             # autocast keeps the loss in float32
     loss.backward()

@@ -20,4 +20,4 @@ def test_evaluate_rejects_a_path_that_is_not_a_run(tmp_path, capsys):
 
 def test_figures_without_runs_says_to_train_first(tmp_path, capsys):
     assert main(["figures", "--config", _config(tmp_path)]) == 2
-    assert "no finished runs" in capsys.readouterr().err
+    assert "no finished run of study" in capsys.readouterr().err
