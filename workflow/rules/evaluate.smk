@@ -109,6 +109,9 @@ rule gather_results:
             caption="../report/comparisons.rst",
             category="Tables",
         ),
+        diagnostics=report(
+            f"{RESULTS}/tables/diagnostics.csv", caption="../report/diagnostics_table.rst", category="Tables"
+        ),
     log:
         f"{RESULTS}/logs/gather_results/gather_results.log",
     conda:

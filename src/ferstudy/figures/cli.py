@@ -17,4 +17,5 @@ def run(args: argparse.Namespace) -> None:
     config = load_config(args)
     with logged():
         regenerate(config["results"], config["study"]["datasets"],
-                   answerable(config["evaluate"]["comparisons"], config["study"]), config["evaluate"])
+                   answerable(config["evaluate"]["comparisons"], config["study"]), config["evaluate"],
+                   config["study"]["methods"])
