@@ -67,8 +67,13 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
     folder ``out_dir``; return metrics. ``pretrained``: the pretrain_model output for ``ft``."""
     from ferstudy.methods import METHODS
 
+    from ferstudy.archs.zoo import clip_frames
+
     tcfg = config["train"]
     out_dir = Path(out_dir)
+    # a still store (T = 1) repeated to the T of an arch built for clips (align.frames)
+    clips = clips.with_frames(clip_frames(spec.arch, clips.shape[0],
+                                          config.get("align", {}).get("frames")))
     device = dev.pick_device(tcfg["device"])
     dev.configure(device, threads=threads, deterministic=tcfg["deterministic"])
     data = build_run_data(clips, name=spec.dataset, fold=spec.fold,
