@@ -95,9 +95,9 @@ def prepare_data(size: str, out: Path) -> None:
 
     override.write_text(yaml.safe_dump(SIZES[size]))
     snakemake = Path(sys.executable).parent / "snakemake"
-    cmd = [str(snakemake), "-s", str(ROOT / "Snakefile"), "-d", str(out), "--configfile",
-           str(STUDY), str(override), "--cores", str(os.cpu_count() or 2), "--quiet", "rules",
-           f"results/aligned/{DATASET}/index.csv"]
+    cmd = [str(snakemake), f"results/aligned/{DATASET}/index.csv", "-s", str(ROOT / "Snakefile"),
+           "-d", str(out), "--configfile", str(STUDY), str(override),
+           "--cores", str(os.cpu_count() or 2), "--quiet", "rules"]
     print("data:", " ".join(cmd), flush=True)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
