@@ -11,6 +11,7 @@ from ferstudy import settings
 from ferstudy.archs import build_model
 from ferstudy.clipstore import ClipSet, concat, read_store
 from ferstudy.datasets.register import read_manifest, register
+from ferstudy.faces.sample import sample_positions
 from ferstudy.faces.shards import gather_aligned, write_shard
 from ferstudy.faces.stage import QC_COLUMNS, AlignedSet
 from ferstudy.media import iter_frames
@@ -157,3 +158,9 @@ def test_resnet2d_loads_torchvision_imagenet_names(monkeypatch):
     assert logits.shape == (2, 6) and emb.shape == (2, 512)
     clip_logits, _ = model.eval()(torch.rand(2, 1, 8, 100, 100))  # and a clip, per frame
     assert clip_logits.shape == (2, 6)
+
+
+def test_one_frame_of_an_onset_apex_clip_is_its_apex():
+    assert sample_positions(10, 1, "onset_apex").tolist() == [9]
+    assert sample_positions(10, 2, "onset_apex").tolist() == [0, 9]
+    assert sample_positions(10, 1, "static").tolist() == [0]
