@@ -105,12 +105,13 @@ def prepare_data(size: str, out: Path) -> None:
 
 
 def bench_runs(seeds, folds) -> list[tuple[str, str, int, int]]:
-    """(method, protocol, seed, fold) of the benchmark: supervised on every protocol."""
+    """(method, protocol, seed, fold) of the benchmark: supervised on every protocol. Ordered
+    by (seed, fold) first, so that a run stopped early leaves complete paired units."""
     protocols = sorted({p for ps, _ in GRID.values() for p in ps},
                        key=lambda p: (p != "full", p))
-    runs = [("supervised", p, s, f) for p in protocols for s in seeds for f in folds]
-    runs += [(m, p, s, f) for m, (ps, _) in GRID.items() for p in ps for s in seeds for f in folds]
-    return runs
+    configs = [("supervised", p) for p in protocols]
+    configs += [(m, p) for m, (ps, _) in GRID.items() for p in ps]
+    return [(m, p, s, f) for s in seeds for f in folds for m, p in configs]
 
 
 def run_dir(out: Path, config: dict, method: str, protocol: str, seed: int, fold: int) -> Path:
