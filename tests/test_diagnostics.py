@@ -65,7 +65,8 @@ def test_gather_headline_and_one_figure_per_method(study, tmp_path):
     head = headline(table)
     auc = head[(head["method"] == "scn") & (head["metric"] == "weight_auc")]
     assert len(auc) == 1 and auc["n_runs"].iloc[0] == 2 and 0 <= auc["mean"].iloc[0] <= 1
-    assert (head[head["metric"] == "epochs"]["mean"] == 3).all()   # three stages each
+    assert (head[head["metric"] == "stages"]["mean"] == 3).all()   # three stages each
+    assert (head[head["metric"] == "last_stage_from_epoch"]["mean"] == 2).all()
     files = figure_files(tmp_path, ["planted"], (), ["supervised", "scn", "adacm", "curriculum"])
     names = [n for n in files if n.startswith("diagnostics/")]
     assert names == ["diagnostics/scn", "diagnostics/adacm", "diagnostics/curriculum"]

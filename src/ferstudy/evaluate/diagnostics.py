@@ -18,13 +18,16 @@ from ferstudy.runkey import AXES, CONFIG_AXES, RunKey
 
 COLUMNS = ("run", *AXES, "unit", "step", "metric", "value")
 
-# metric -> how a run's per-step values become its headline number
+# method -> ((metric, how a run's per-step values become one number, headline name), ...)
 HEADLINES = {
-    "scn": {"weight_auc": "last", "relabel_precision": "last", "relabel_recall": "last",
-            "relabelled_clips": "last"},
-    "adacm": {"confident_frac": "mean", "pseudo_label_accuracy": "mean",
-              "threshold_mean": "last"},
-    "curriculum": {"epochs": "count", "val_acc": "last"},
+    "scn": (("weight_auc", "last", "weight_auc"), ("relabel_precision", "last", "relabel_precision"),
+            ("relabel_recall", "last", "relabel_recall"),
+            ("relabelled_clips", "last", "relabelled_clips")),
+    "adacm": (("confident_frac", "mean", "confident_frac"),
+              ("pseudo_label_accuracy", "mean", "pseudo_label_accuracy"),
+              ("threshold_mean", "last", "threshold_mean")),
+    "curriculum": (("epochs", "count", "stages"), ("first_epoch", "last", "last_stage_from_epoch"),
+                   ("val_acc", "last", "last_stage_val_acc")),
 }
 
 
@@ -64,13 +67,13 @@ def write_diagnostics(run_dirs: Iterable[str | Path], path: str | Path) -> pd.Da
 
 
 def headline(table: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration (``CONFIG_AXES``) and headline metric (``HEADLINES``): the mean and
-    sample std over runs of each run's number (last epoch, epoch mean, or stage count), and
-    ``n_runs``."""
+    """Per configuration (``CONFIG_AXES``) and headline (``HEADLINES``): the mean and sample
+    std over runs of each run's number (its last step, its mean over steps, or its number of
+    steps: the curriculum's stages reached), and ``n_runs``. ``metric`` is the headline name."""
     rows = []
     for method, metrics in HEADLINES.items():
         part = table[table["method"] == method]
-        for metric, how in metrics.items():
+        for metric, how, name in metrics:
             sub = part[part["metric"] == metric].sort_values("step")
             if sub.empty:
                 continue
@@ -78,7 +81,7 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
             values = {"last": per_run.last, "mean": per_run.mean, "count": per_run.count}[how]()
             for config, runs in values.groupby(level=list(range(len(CONFIG_AXES)))):
                 vals = runs.to_numpy(dtype=float)
-                rows.append({**dict(zip(CONFIG_AXES, config)), "metric": metric, "how": how,
+                rows.append({**dict(zip(CONFIG_AXES, config)), "metric": name, "how": how,
                              "mean": float(np.nanmean(vals)) if np.isfinite(vals).any() else np.nan,
                              "std": float(np.nanstd(vals, ddof=1)) if np.isfinite(vals).sum() > 1
                              else np.nan, "n_runs": len(vals)})
