@@ -6,6 +6,11 @@ Layout (one folder per dataset, see docs/architecture.md)::
     intensity.npy  float32 (N, T)
     index.csv      row, clip_id, dataset, subject, label, fold, detection_rate, intensity[, synthetic]
 
+A still-image dataset (every clip ``kind = image``: RAF-DB, image folders) is stored with
+T = 1. ``ClipSet.with_frames`` repeats such a store's frame to the T an architecture is built
+for, as a read-only view (no copy until a subset or a batch is taken), and ``concat`` repeats
+a T = 1 member to the other members' T: the storage holds each still once.
+
 Merged training sets (``merged-a+b``) are built here by concatenating the members' stores;
 subjects are prefixed with their dataset (``a:S005``) so that no two datasets share a subject
 id and folds stay subject-safe (fold k of the merge = union of the members' fold k).
@@ -53,6 +58,20 @@ class ClipSet:
     def shape(self) -> tuple[int, ...]:
         return tuple(self.clips.shape[1:])   # (T, H, W, C)
 
+    def with_frames(self, frames: int) -> ClipSet:
+        """This set at ``frames`` frames per clip: itself when it has them; a still store
+        (T = 1) repeated to ``frames`` (a broadcast view, intensity likewise); anything else
+        is an error (a video store is never resampled here)."""
+        n, t = len(self.clips), self.clips.shape[1]
+        if t == frames:
+            return self
+        if t != 1:
+            raise ValueError(f"clips of {t} frames cannot be repeated to {frames}; only a "
+                             f"still-image store (T = 1) is, at load time")
+        clips = np.broadcast_to(self.clips, (n, frames, *self.clips.shape[2:]))
+        intensity = np.broadcast_to(np.asarray(self.intensity)[:, :1], (n, frames))
+        return ClipSet(clips, intensity, self.index)
+
 
 def write_store(folder: str | Path, clips: np.ndarray, intensity: np.ndarray,
                 index: pd.DataFrame) -> None:
@@ -80,6 +99,9 @@ def read_store(folder: str | Path, mmap: bool = True) -> ClipSet:
 
 
 def concat(sets: list[ClipSet]) -> ClipSet:
+    """Stack clip sets; still (T = 1) sets are repeated to the others' T (module docstring)."""
+    longest = max((s.shape[0] for s in sets if len(s)), default=1)
+    sets = [s.with_frames(longest) if len(s) and s.shape[0] == 1 else s for s in sets]
     shapes = {s.shape for s in sets if len(s)}
     if len(shapes) > 1:
         raise ValueError(f"cannot stack clip stores of different shapes {sorted(shapes)}; "
@@ -94,13 +116,17 @@ def aligned_dir(results: str | Path, dataset: str) -> Path:
     return Path(results) / "aligned" / dataset
 
 
-def load_dataset(results: str | Path, name: str, mmap: bool = True) -> ClipSet:
-    """A dataset's aligned clips, or a merged set's members stacked subject-safely."""
+def load_dataset(results: str | Path, name: str, mmap: bool = True,
+                 frames: int | None = None) -> ClipSet:
+    """A dataset's aligned clips, or a merged set's members stacked subject-safely; with
+    ``frames``, a still store (T = 1) is repeated to that T (``ClipSet.with_frames``)."""
     if not is_merged(name):
-        return read_store(aligned_dir(results, name), mmap=mmap)
-    parts = []
-    for member in dataset_members(name):
-        part = read_store(aligned_dir(results, member), mmap=False)
-        part.index["subject"] = member + ":" + part.index["subject"].astype(str)
-        parts.append(part)
-    return concat(parts)
+        out = read_store(aligned_dir(results, name), mmap=mmap)
+    else:
+        parts = []
+        for member in dataset_members(name):
+            part = read_store(aligned_dir(results, member), mmap=False)
+            part.index["subject"] = member + ":" + part.index["subject"].astype(str)
+            parts.append(part)
+        out = concat(parts)
+    return out.with_frames(frames) if frames and out.shape[0] == 1 else out

@@ -172,11 +172,29 @@ def train(config: Mapping[str, Any], wildcards: Mapping[str, Any]) -> dict[str, 
         aug["sd"] = {k: config["augment"]["sd"][k] for k in sorted(SD_MIXING_KEYS)}
     if aug:
         out["augment"] = aug
+    if still_images(config, wildcards["dataset"]):
+        # the T a still store is repeated to for a clip arch (ferstudy.archs.zoo.clip_frames);
+        # read the same for every arch, so the slice stays one per LINEAGE_AXES
+        out["align"] = {"frames": int(config["align"]["frames"])}
     entry = config.get("datasets", {}).get(wildcards["dataset"])
     if entry:   # adapter + options decide a release's own split (RAF-DB official), not the root
         out["datasets"] = {wildcards["dataset"]: {k: entry[k] for k in ("adapter", "options")
                                                    if k in entry}}
     return canonical(out)
+
+
+def still_images(config: Mapping[str, Any], dataset: str) -> bool:
+    """Whether ``dataset`` (or a member of a merged set) is a still-image dataset (adapter
+    ``TEMPORAL`` or option ``temporal`` = ``static``): its store holds T = 1."""
+    from ferstudy.config import dataset_members
+    from ferstudy.datasets import DATASETS
+
+    for member in dataset_members(dataset):
+        entry = config.get("datasets", {}).get(member) or {}
+        adapter = DATASETS.get(entry.get("adapter", member))
+        if (entry.get("options") or {}).get("temporal", adapter.TEMPORAL) == "static":
+            return True
+    return False
 
 
 def check_overlap(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:

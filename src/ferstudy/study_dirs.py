@@ -17,7 +17,8 @@ from typing import Any
 STUDIES = "studies"
 _TABLE_NAMES = {"runs_csv": "runs.csv", "runs_parquet": "runs.parquet",
                 "summary": "summary.csv", "comparisons": "comparisons.csv",
-                "verdicts": "verdicts.csv", "verdicts_md": "verdicts.md"}
+                "verdicts": "verdicts.csv", "verdicts_md": "verdicts.md",
+                "diagnostics": "diagnostics.csv"}
 
 
 def study_name(config: Mapping[str, Any]) -> str:

@@ -111,6 +111,11 @@ rule gather_results:
             caption="../report/comparisons.rst",
             category="Tables",
         ),
+        diagnostics=report(
+            f"{STUDY_DIR}/tables/diagnostics.csv",
+            caption="../report/diagnostics_table.rst",
+            category="Tables",
+        ),
     log:
         f"{STUDY_DIR}/logs/gather_results/gather_results.log",
     conda:

@@ -3,7 +3,7 @@
 from ferstudy.figures.catalog import answerable, figure_caption, figure_files, in_report  # noqa: E402
 
 QUESTIONS = answerable(config["evaluate"]["comparisons"], STUDY)
-FIGURES = figure_files(f"{STUDY_DIR}/figures", STUDY["datasets"], QUESTIONS)
+FIGURES = figure_files(f"{STUDY_DIR}/figures", STUDY["datasets"], QUESTIONS, STUDY["methods"])
 # per-dataset figures beyond the first few are files only (the report stays small)
 IN_REPORT = {
     n for n in FIGURES if in_report(n, STUDY["datasets"], config["evaluate"]["figures"]["report_datasets"])
@@ -15,6 +15,7 @@ rule plot_figures:
         runs=rules.gather_results.output.runs_csv,
         comparisons=rules.gather_results.output.comparisons,
         verdicts=rules.gather_results.output.verdicts,
+        diagnostics=rules.gather_results.output.diagnostics,
     output:
         # PNGs go into the report with their captions; PDFs (vector) are plain outputs
         png=[
@@ -53,6 +54,7 @@ rule plot_figures:
         study_dir=STUDY_DIR,
         datasets=STUDY["datasets"],
         questions=QUESTIONS,
+        methods=STUDY["methods"],
         # the verdict figure shades the ROPE: the stats settings shape figures too
         settings=stage_settings.plot(config),
     script:
@@ -77,6 +79,7 @@ rule figures:
         runs=STUDY_RUNS,
         datasets=STUDY["datasets"],
         questions=QUESTIONS,
+        methods=STUDY["methods"],
         settings=stage_settings.plot(config),
     script:
         "../scripts/figures_regenerate.py"

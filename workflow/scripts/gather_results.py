@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from ferstudy.evaluate.diagnostics import write_diagnostics
 from ferstudy.evaluate.gather import gather_cross_files
 from ferstudy.logs import logged
 from ferstudy.provenance import check_fresh
@@ -15,3 +16,5 @@ with logged(snakemake.log[0]):
                         "summary": out.summary, "comparisons": out.comparisons,
                         "verdicts": out.verdicts, "verdicts_md": out.verdicts_md},
                        hashes=snakemake.params.expected)
+    # the methods' mechanism diagnostics, one row per (run, step, metric)
+    write_diagnostics([runs_dir / run for run in snakemake.params.expected], out.diagnostics)

@@ -6,12 +6,18 @@
 | ``vgg3d``, ``resnet3d``, ``msa3d`` | 3D-CNN | 3D backbone on the whole clip |
 | ``vgg3d_lstm``, ``resnet3d_lstm``, ``msa3d_lstm`` | 3D-CNN + LSTM | 3D backbone per 4-frame window, LSTM over windows |
 | ``msanet`` | frame-level | multi-scale attention net per frame, averaged over time |
+| ``resnet2d`` | frame-level | ResNet-18 per frame, averaged over time (on a still, T = 1: the SCN / Ada-CM papers' image classifier) |
 
 Builders import torch lazily so that registering names (config validation, Snakefile parsing)
 stays cheap. ``width`` scales every channel count (1.0 = full size); the LSTM's hidden size is
 ``256 * width`` (at least 16). The optional ``onset_diff`` (default False) feeds each frame's
 difference from the first frame as extra channels (see ``ferstudy.archs.video``); it is
 recorded in a run's ``arch_kwargs`` so ``load_run_model`` rebuilds the same net.
+
+Frame-level archs (``FRAME_LEVEL``) take clips of any length T, stills (T = 1) included; the
+others are built for a fixed T (``frames``), and a still-image store (T = 1) is repeated to
+that T when they load it (``ferstudy.clipstore.ClipSet.with_frames``). ``build_model`` records
+the T a model was built for as ``model.frames``.
 """
 from __future__ import annotations
 
@@ -100,6 +106,30 @@ def msanet(*, num_classes: int, in_channels: int, frames: int, size: int, width:
     return _mark(FrameAverage(backbone, num_classes), onset_diff)
 
 
+@ARCHS.register("resnet2d")
+def resnet2d(*, num_classes: int, in_channels: int, frames: int, size: int, width: float,
+             onset_diff: bool = False):
+    """ResNet-18 per frame (torchvision's parameter names, so ``train.pretrain.torchvision``
+    loads its ImageNet weights at width 1.0); clip embedding = frame average."""
+    from ferstudy.archs.backbones import BACKBONES
+    from ferstudy.archs.video import FrameAverage
+
+    backbone = _make(BACKBONES["resnet"], 2, _cin(in_channels, onset_diff), width, 1, size)
+    return _mark(FrameAverage(backbone, num_classes), onset_diff)
+
+
+FRAME_LEVEL = ("msanet", "resnet2d")   # any T, stills included: frames averaged
+
+
+def clip_frames(arch: str, stored: int, wanted: int | None) -> int:
+    """The T an ``arch`` trains on from a store of ``stored`` frames per clip: a still store
+    (T = 1) is repeated to ``wanted`` (``align.frames``) for an arch built for a fixed T; a
+    frame-level arch takes the store as it is."""
+    if stored == 1 and wanted and arch not in FRAME_LEVEL:
+        return int(wanted)
+    return stored
+
+
 def build_model(arch: str, *, num_classes: int, in_channels: int, frames: int, size: int,
                 width: float, onset_diff: bool = False, head_dropout: float | None = None,
                 feature_norm: bool = False):
@@ -111,4 +141,5 @@ def build_model(arch: str, *, num_classes: int, in_channels: int, frames: int, s
     if head_dropout is not None:
         model.dropout.p = float(head_dropout)
     model.feature_norm = bool(feature_norm)
+    model.frames = int(frames)
     return model

@@ -2,7 +2,7 @@
 
 - ``onset_apex`` (sequences that start neutral and end at the apex: CK+, Oulu-CASIA): T frames
   evenly spaced from the first to the last usable frame, both included, so the stored clip
-  always starts at the neutral onset and ends at the apex.
+  always starts at the neutral onset and ends at the apex; T = 1 stores the apex.
 - ``uniform`` (onset-apex-offset videos: MMI, MUG; and anything else): the centres of T equal
   segments of the clip (TSN-style), which covers the rise, the apex and the fall.
 - ``static`` (single images): the one frame, repeated T times.
@@ -36,6 +36,8 @@ def sample_positions(n: int, frames: int, mode: str) -> np.ndarray:
     if mode == "static" or n == 1:
         return np.zeros(frames, np.int64)
     if mode == "onset_apex":
+        if frames == 1:                                  # one frame: the apex, not the onset
+            return np.array([n - 1], np.int64)
         pos = np.linspace(0.0, n - 1, frames)
         return np.floor(pos + 0.5).astype(np.int64)      # round half up: deterministic
     if mode == "uniform":

@@ -51,8 +51,9 @@ def read_shard(path: str | Path) -> AlignedSet:
 def align_shard(manifest_csv: str | Path, out_npz: str | Path, cfg: dict[str, Any],
                 models_dir: str | Path, temporal: str, shard: int) -> AlignedSet:
     """Align one shard of a dataset's manifest and write its ``.npz`` atomically."""
-    settings = AlignSettings.from_config(cfg)
-    rows = shard_rows(read_manifest(manifest_csv), int(cfg["shards"]), shard)
+    manifest = read_manifest(manifest_csv)
+    settings = AlignSettings.from_config(cfg).for_manifest(manifest)
+    rows = shard_rows(manifest, int(cfg["shards"]), shard)
     log.info("shard %d/%d: %d clips from %s (%s sampling)", shard, cfg["shards"], len(rows),
              manifest_csv, temporal)
     aligned = align_clips(rows, settings, models_dir, temporal)
@@ -68,8 +69,8 @@ def gather_aligned(manifest_csv: str | Path, shard_files: list[str | Path], out_
     so a stale shard from an older manifest or config is an error, not a silent mix."""
     from ferstudy.faces.qc import write_contact_sheet
 
-    settings = AlignSettings.from_config(cfg)
     manifest = read_manifest(manifest_csv)
+    settings = AlignSettings.from_config(cfg).for_manifest(manifest)
     parts = [read_shard(p) for p in shard_files]
     want = settings.empty_clips().shape[1:]
     for p, part in zip(shard_files, parts):

@@ -17,6 +17,7 @@ frames and the neutral (first usable) frame.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,13 @@ class AlignSettings:
                    smooth_window=int(cfg["smooth_window"]), max_gap=int(cfg["max_gap"]),
                    canonical=Canonical(cfg["eye_y"], cfg["eye_distance"], cfg["mouth_y"]),
                    landmarks=bool(cfg["landmarks"]))
+
+    def for_manifest(self, manifest) -> AlignSettings:
+        """These settings for a dataset: a still-image dataset (every clip ``kind = image``)
+        is stored with T = 1 (``ferstudy.clipstore``: repeated at load time where needed)."""
+        if len(manifest) and (manifest["kind"].astype(str) == "image").all():
+            return dataclasses.replace(self, frames=1)
+        return self
 
     @property
     def channels(self) -> int:

@@ -10,6 +10,7 @@ from ferstudy.config import is_merged
 
 STUDY_FIGURES = ("verdicts", "variance", "cross_dataset")
 PER_DATASET = ("tsne", "confusion", "curves")
+DIAGNOSED = ("scn", "adacm", "curriculum")   # methods with a mechanism-diagnostics figure
 CAPTIONS = {  # figure kind -> (caption file in workflow/report/, report category)
     "verdicts": ("verdicts_figure", "1. Verdicts"),
     "comparisons": ("comparisons_figure", "2. Comparisons by question"),
@@ -18,6 +19,7 @@ CAPTIONS = {  # figure kind -> (caption file in workflow/report/, report categor
     "tsne": ("tsne", "Embeddings (t-SNE)"),
     "confusion": ("confusion", "Confusion matrices"),
     "curves": ("curves", "Training curves"),
+    "diagnostics": ("diagnostics", "3. Method mechanism diagnostics"),
 }
 
 
@@ -42,13 +44,16 @@ def answerable(questions: Sequence[str], study: Mapping[str, Any]) -> list[str]:
 
 
 def figure_files(figures_dir: str | Path, datasets: Sequence[str],
-                 questions: Sequence[str] = ()) -> dict[str, dict[str, str]]:
+                 questions: Sequence[str] = (), methods: Sequence[str] = ()
+                 ) -> dict[str, dict[str, str]]:
     """name -> {"png": path, "pdf": path}; names are ``verdicts``, ``variance``,
-    ``cross_dataset``, ``comparisons/{question}`` for each question and
-    ``{tsne|confusion|curves}/{dataset}`` for each training dataset."""
+    ``cross_dataset``, ``comparisons/{question}`` for each question,
+    ``{tsne|confusion|curves}/{dataset}`` for each training dataset and
+    ``diagnostics/{method}`` for each of ``methods`` with diagnostics (``DIAGNOSED``)."""
     root = Path(figures_dir)
     names = [*STUDY_FIGURES, *(f"comparisons/{q}" for q in questions),
-             *(f"{kind}/{d}" for kind in PER_DATASET for d in datasets)]
+             *(f"{kind}/{d}" for kind in PER_DATASET for d in datasets),
+             *(f"diagnostics/{m}" for m in DIAGNOSED if m in methods)]
     return {n: {ext: str(root / f"{n}.{ext}") for ext in ("png", "pdf")} for n in names}
 
 

@@ -21,4 +21,5 @@ def run(args: argparse.Namespace) -> None:
         regenerate(config["results"], study_dir(config),
                    study_runs(config["study"], official_split_datasets(config)),
                    config["study"]["datasets"],
-                   answerable(config["evaluate"]["comparisons"], config["study"]), config["evaluate"])
+                   answerable(config["evaluate"]["comparisons"], config["study"]), config["evaluate"],
+                   config["study"]["methods"])

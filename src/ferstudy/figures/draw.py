@@ -15,6 +15,7 @@ from ferstudy.figures import style
 from ferstudy.figures.catalog import figure_files
 from ferstudy.figures.confusion import plot_confusions
 from ferstudy.figures.curves import plot_curves
+from ferstudy.figures.diagnostics import plot_diagnostics
 from ferstudy.figures.heatmap import plot_cross_heatmap
 from ferstudy.figures.tsne import pick_run, plot_tsne
 from ferstudy.figures.variance import plot_variance
@@ -25,17 +26,24 @@ log = logging.getLogger("ferstudy.figures")
 
 def draw_figures(runs: pd.DataFrame, comparisons: pd.DataFrame, verdicts: pd.DataFrame,
                  runs_root: str | Path, figures_dir: str | Path, datasets: Sequence[str],
-                 questions: Sequence[str], settings: Mapping) -> list[str]:
+                 questions: Sequence[str], settings: Mapping, methods: Sequence[str] = (),
+                 diagnostics: pd.DataFrame | None = None) -> list[str]:
     """Draw every figure of ``figure_files``; returns the PNG paths written.
 
     runs / comparisons / verdicts: the tidy tables; questions: those with a forest figure;
-    settings: the config's ``evaluate`` section (``figures``, ``tsne``, ``stats`` used).
+    settings: the config's ``evaluate`` section (``figures``, ``tsne``, ``stats`` used);
+    methods: the study's methods (one diagnostics figure each that has diagnostics);
+    diagnostics: the gathered diagnostics table (read from the run folders when None).
     """
     dpi = settings["figures"]["dpi"]
     metric = settings["figures"]["metric"]
     stats = settings["stats"]
     tsne = settings["tsne"]
-    files = figure_files(figures_dir, datasets, questions)
+    files = figure_files(figures_dir, datasets, questions, methods)
+    if diagnostics is None and any(n.startswith("diagnostics/") for n in files):
+        from ferstudy.evaluate.diagnostics import gather_diagnostics
+
+        diagnostics = gather_diagnostics(Path(runs_root) / r for r in runs["run"].unique())
     for name, paths in files.items():
         kind, _, dataset = name.partition("/")
         log.info("drawing %s", paths["png"])
@@ -52,6 +60,8 @@ def draw_figures(runs: pd.DataFrame, comparisons: pd.DataFrame, verdicts: pd.Dat
             fig = plot_confusions(runs, runs_root, dataset)
         elif kind == "curves":
             fig = plot_curves(runs, runs_root, dataset)
+        elif kind == "diagnostics":
+            fig = plot_diagnostics(diagnostics, dataset)
         else:
             key = pick_run(runs, dataset)
             fig = (style.message_figure(f"t-SNE: {dataset}", "no runs on this dataset yet")
@@ -64,19 +74,21 @@ def draw_figures(runs: pd.DataFrame, comparisons: pd.DataFrame, verdicts: pd.Dat
 
 def draw_from_tables(tables: Mapping[str, str | Path], results: str | Path,
                      study_dir: str | Path, datasets: Sequence[str], questions: Sequence[str],
-                     settings: Mapping, qc_dir: str | Path) -> None:
+                     settings: Mapping, qc_dir: str | Path, methods: Sequence[str] = ()) -> None:
     """The ``plot_figures`` stage: every figure from the tables (``tables["runs"|"comparisons"|
-    "verdicts"]``) + the run folders under ``results/runs`` into ``study_dir/figures``, the
-    verdict page ``study_dir/verdicts.html``, and the QC sheets of other stages (under
-    ``results``) copied into ``qc_dir``."""
+    "verdicts"]``, and ``"diagnostics"`` when given) + the run folders under ``results/runs``
+    into ``study_dir/figures``, the verdict page ``study_dir/verdicts.html``, and the QC sheets
+    of other stages (under ``results``) copied into ``qc_dir``."""
     from ferstudy.evaluate.tables import (read_comparisons_table, read_runs_table,
                                           read_verdicts_table)
     from ferstudy.figures.qc import collect_sheets
 
     results, study_dir = Path(results), Path(study_dir)
     verdicts = read_verdicts_table(tables["verdicts"])
+    diagnostics = pd.read_csv(tables["diagnostics"]) if tables.get("diagnostics") else None
     draw_figures(read_runs_table(tables["runs"]), read_comparisons_table(tables["comparisons"]),
-                 verdicts, results / "runs", study_dir / "figures", datasets, questions, settings)
+                 verdicts, results / "runs", study_dir / "figures", datasets, questions, settings,
+                 methods, diagnostics)
     write_verdict_page(verdicts, study_dir)
     collect_sheets(results, qc_dir)
 

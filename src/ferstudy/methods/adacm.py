@@ -38,6 +38,13 @@ Remaining differences from the official code, and why:
 - The thresholds are measured with the mean teacher after the epoch, not accumulated during
   it, so every labelled clip counts once with the weights that will pseudo-label next epoch.
 
+Diagnostics (``diagnostics``, per epoch): the thresholds (``threshold_<class>``,
+``threshold_mean``) in force during the epoch's successor, ``confident_frac`` (the share of
+unlabelled clip visits passing their threshold, i.e. trained with ``L_u``), ``loss_u`` (its
+mean per step) and ``pseudo_label_accuracy``: the share of passing pseudo-labels equal to the
+clip's withheld true label (``TrainData.clean_labels``; NaN when none passed). The true labels
+are counted only: they never enter a loss, a threshold or the selection of the model.
+
 Options beyond the code, off by default: ``ema_warmup`` uses decay ``min(decay, (1 + t) / (10
 + t))`` at step t (Tarvainen & Valpola's mean-teacher code), for very short runs;
 ``head: shared`` keeps the architectures' plain head (dropout 0.3, unnormalised feature).
@@ -55,7 +62,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ferstudy.methods.base import METHODS, Method, StepContext, TrainData
+from ferstudy.methods.base import METHODS, Method, StepContext, TrainData, epoch_diagnostics
 
 
 def ema_update(teacher: nn.Module, student: nn.Module, decay: float) -> None:
@@ -117,6 +124,8 @@ class AdaCM(Method):
         "w_con": 0.1,
         "eval_batch": 32,
     }
+    EMPTY_COUNTS = {"confident": 0, "unlabelled": 0, "pseudo_correct": 0, "pseudo_known": 0,
+                    "loss_u": 0.0, "steps": 0}
 
     def __init__(self, cfg: dict[str, Any], *, num_classes: int, embed_dim: int):
         super().__init__(cfg, num_classes=num_classes, embed_dim=embed_dim)
@@ -127,7 +136,7 @@ class AdaCM(Method):
         self.lr = 0.0
         self.data: TrainData | None = None
         self._stats: list[tuple[torch.Tensor, torch.Tensor]] = []   # teacher (probs, y) in epoch
-        self._counts = {"confident": 0, "unlabelled": 0}
+        self._counts = dict(self.EMPTY_COUNTS)
         self._last: dict[str, float] = {}
 
     def prepare(self, data: TrainData) -> None:
@@ -172,7 +181,6 @@ class AdaCM(Method):
 
         w1, w2 = ctx.augment(ux, "weak"), ctx.augment(ux, "weak")
         strong = ctx.augment(ux, "strong")
-        n = ux.shape[0]
         # two forward passes, as the code: BatchNorm sees each view's own batch statistics
         logits_1, emb_1 = model(w1)
         logits_2, emb_2 = model(w2)
@@ -191,10 +199,24 @@ class AdaCM(Method):
         else:
             l_c = l_u * 0.0
         loss = self.opts["w_sup"] * l_s + self.opts["w_unsup"] * l_u + self.opts["w_con"] * l_c
-        self._counts["confident"] += int(confident.sum())
-        self._counts["unlabelled"] += n
+        self._count(confident, pseudo, batch.get("uindex"), l_u)
         return loss, {**logs, "loss_s": l_s.item(), "loss_u": l_u.item(), "loss_c": l_c.item(),
                       "mask": confident.float().mean().item()}
+
+    def _count(self, confident: torch.Tensor, pseudo: torch.Tensor,
+               uindex: torch.Tensor | None, l_u: torch.Tensor) -> None:
+        """Epoch counters for the diagnostics; true labels are read here and nowhere else."""
+        counts = self._counts
+        counts["confident"] += int(confident.sum())
+        counts["unlabelled"] += len(confident)
+        counts["loss_u"] += float(l_u.detach())
+        counts["steps"] += 1
+        truth = None if self.data is None else self.data.clean_labels
+        if truth is not None and uindex is not None and bool(confident.any()):
+            true = torch.as_tensor(np.asarray(truth)[uindex.cpu().numpy()])
+            hit = pseudo.cpu()[confident.cpu()] == true[confident.cpu()]
+            counts["pseudo_correct"] += int(hit.sum())
+            counts["pseudo_known"] += len(hit)
 
     def ema_decay_now(self) -> float:
         decay = self.opts["ema_decay"]
@@ -226,9 +248,14 @@ class AdaCM(Method):
         seen = max(1, self._counts["unlabelled"])
         names = (list(self.data.classes) if self.data is not None
                  and len(self.data.classes) == self.num_classes else range(self.num_classes))
-        self._last = {"confident_frac": self._counts["confident"] / seen,
+        counts = self._counts
+        self._last = {"confident_frac": counts["confident"] / seen,
+                      "pseudo_label_accuracy": counts["pseudo_correct"] / counts["pseudo_known"]
+                      if counts["pseudo_known"] else float("nan"),
+                      "loss_u": counts["loss_u"] / max(1, counts["steps"]),
+                      "threshold_mean": float(np.mean(self.thresholds)),
                       **{f"threshold_{c}": float(t) for c, t in zip(names, self.thresholds)}}
-        self._counts = {"confident": 0, "unlabelled": 0}
+        self._counts = dict(self.EMPTY_COUNTS)
         ctx.log(f"adacm epoch {epoch}: thresholds {np.round(self.thresholds, 3).tolist()}, "
                 f"confident unlabelled {self._last['confident_frac']:.2f}")
 
@@ -257,6 +284,12 @@ class AdaCM(Method):
 
     def epoch_logs(self) -> dict[str, float]:
         return dict(self._last)
+
+    def diagnostics(self, curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        names = ["confident_frac", "pseudo_label_accuracy", "loss_u", "threshold_mean"]
+        names += sorted({k for row in curve for k in row if k.startswith("threshold_")
+                         and k != "threshold_mean"})
+        return epoch_diagnostics(curve, names)
 
     def state_dict(self) -> dict[str, Any]:
         return {"heads": self.heads.state_dict(),

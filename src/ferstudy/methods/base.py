@@ -14,7 +14,8 @@ and evaluates ``method.eval_model(model)`` (also the module whose weights go to 
 Ada-CM's mean teacher, not the student). Batches hold ``x`` (B, C, T, H, W float in [0, 1],
 already augmented when the run's augment says so), ``y`` (B,) long, ``index`` (B,) positions in
 the training set; a method with ``needs_unlabelled = True`` also gets ``ux`` (B, C, T, H, W),
-raw unlabelled clips, and builds its own views with ``ctx.augment(x, strength)``.
+raw unlabelled clips, and ``uindex`` (B,) their positions (CPU), and builds its own views with
+``ctx.augment(x, strength)``.
 
 Optional extensions (backwards compatible; a method that ignores them behaves as before):
 
@@ -38,12 +39,17 @@ Optional extensions (backwards compatible; a method that ignores them behaves as
   L2-normalised feature before the classifier); they are saved with the model.
 - ``method.epoch_logs()`` (after ``on_epoch_end``) returns method-specific numbers for the
   epoch (e.g. SCN's relabel counts, Ada-CM's thresholds), for extra ``curve.csv`` columns.
+- ``method.diagnostics(curve)`` turns the run's curve rows (``epoch_logs`` included) into the
+  mechanism diagnostics written to ``diagnostics.csv`` (``DIAGNOSTIC_COLUMNS`` less
+  ``method``): a pure function of the curve, so a resumed run writes the same file. Labels
+  the protocol withheld or corrupted (``TrainData.clean_labels``) may be counted for these
+  numbers only; they never enter a loss, a pseudo-label or model selection.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -53,6 +59,17 @@ from torch.nn import functional as F
 from ferstudy.registry import Registry
 
 METHODS = Registry("learning method")
+
+# diagnostics.csv (docs/architecture.md, "Run outputs"): one row per (step, metric);
+# unit = "epoch" (step = epoch, from 0) or "stage" (step = curriculum stage, from 0)
+DIAGNOSTIC_COLUMNS = ("method", "unit", "step", "metric", "value")
+
+
+def epoch_diagnostics(curve: list[dict[str, Any]], metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """One (epoch, metric, value) row per curve row and listed metric present in it."""
+    return [{"unit": "epoch", "step": int(row["epoch"]), "metric": name,
+             "value": float(row[name])}
+            for row in curve for name in metrics if name in row]
 
 
 @dataclass
@@ -110,6 +127,10 @@ class Method:
     def epoch_logs(self) -> dict[str, float]:
         """Method-specific numbers for the epoch just ended (extra curve.csv columns)."""
         return {}
+
+    def diagnostics(self, curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Mechanism diagnostics from the run's curve rows (module docstring); none here."""
+        return []
 
     def train_indices(self, epoch: int, n_train: int) -> np.ndarray:
         return np.arange(n_train)

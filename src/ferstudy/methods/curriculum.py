@@ -18,6 +18,11 @@ Difficulty (``difficulty``):
 - ``confidence``: a scoring model's probability of the clip's label (``score_run``: a finished
   run folder with ``model.pt``); confidently right = easy ("estimated from prediction success").
 
+Diagnostics (``diagnostics``, per stage, from the curve): ``epochs`` spent in the stage,
+``first_epoch``, ``ease_min`` / ``ease_max`` (the difficulty range of the clips the stage adds:
+intensity or scorer probability, higher = easier), ``pool_size`` (clips in play) and the
+``train_acc`` / ``val_acc`` of the stage's last epoch.
+
 With ``per_class`` (default) the split is made within each class, so every stage holds every
 expression: intensity scales differ between expressions (surprise moves more landmarks than
 sadness), and a global split would leave whole classes out of the first stages.
@@ -101,6 +106,8 @@ class Curriculum(Method):
         self.stage_epochs = 0
         self.moves: list[int] = []           # epochs after which the stage advanced
         self._moved = False
+        self.ease: np.ndarray | None = None
+        self._trained_stage = 0                # the stage of the epoch in progress
 
     @property
     def last_stage(self) -> int:
@@ -119,6 +126,7 @@ class Curriculum(Method):
             device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
             ease = confidence_ease(self.opts["score_run"], data, device)
         groups = np.asarray(data.labels) if self.opts["per_class"] else None
+        self.ease = np.asarray(ease, dtype=np.float64)
         self.clip_stage = stage_assignment(ease, int(self.opts["stages"]), groups)
 
     def train_indices(self, epoch: int, n_train: int) -> np.ndarray:
@@ -127,6 +135,7 @@ class Curriculum(Method):
         if len(self.clip_stage) != n_train:
             raise ValueError(f"curriculum: difficulty known for {len(self.clip_stage)} clips, "
                              f"the training set has {n_train}")
+        self._trained_stage = self.stage
         return np.flatnonzero(self.clip_stage <= self.stage)
 
     def _improved(self, value: float) -> bool:
@@ -176,7 +185,33 @@ class Curriculum(Method):
 
     def epoch_logs(self) -> dict[str, float]:
         pool = 0 if self.clip_stage is None else int((self.clip_stage <= self.stage).sum())
-        return {"stage": self.stage, "pool_size": pool}
+        logs = {"stage": self.stage, "pool_size": pool, "stage_trained": self._trained_stage}
+        if self.clip_stage is not None and self.ease is not None:
+            part = self.ease[self.clip_stage == self._trained_stage]
+            part = part[np.isfinite(part)]
+            logs["ease_min"] = float(part.min()) if len(part) else float("nan")
+            logs["ease_max"] = float(part.max()) if len(part) else float("nan")
+            logs["stage_pool"] = int((self.clip_stage <= self._trained_stage).sum())
+        return logs
+
+    def diagnostics(self, curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Per stage trained (module docstring); rows in stage order."""
+        rows: list[dict[str, Any]] = []
+        stages: dict[int, list[dict[str, Any]]] = {}
+        for row in curve:
+            if "stage_trained" in row:
+                stages.setdefault(int(row["stage_trained"]), []).append(row)
+        for stage, part in sorted(stages.items()):
+            last = part[-1]
+            values = {"epochs": len(part), "first_epoch": int(part[0]["epoch"]),
+                      "ease_min": last.get("ease_min", np.nan),
+                      "ease_max": last.get("ease_max", np.nan),
+                      "pool_size": last.get("stage_pool", np.nan),
+                      "train_acc": last.get("train_acc", np.nan),
+                      "val_acc": last.get("val_acc", np.nan)}
+            rows += [{"unit": "stage", "step": stage, "metric": k, "value": float(v)}
+                     for k, v in values.items()]
+        return rows
 
     def state_dict(self) -> dict[str, Any]:
         return {"heads": self.heads.state_dict(), "stage": self.stage, "best": self.best,
@@ -190,3 +225,4 @@ class Curriculum(Method):
         self.bad_epochs = int(state.get("bad_epochs", 0))
         self.stage_epochs = int(state.get("stage_epochs", 0))
         self.moves = list(state.get("moves", []))
+        self._trained_stage = self.stage

@@ -17,6 +17,15 @@ Three parts, all on top of any backbone's embedding ``emb`` (B, D):
 The evaluated model (``eval_model``) is the code's test-time forward, ``logits * alpha``.
 Relabels are logged per epoch (``epoch_logs``): how many were made and, when ``prepare`` gave
 the clean labels (noise protocols), how many of them restore the clean label.
+
+Diagnostics (``diagnostics``, per epoch; the clean labels are only counted, never trained on):
+``weight_auc``, the probability that a clean clip's importance weight (its last one in the
+epoch) exceeds a corrupted clip's (ties count half; NaN without corrupted clips): 0.5 = the
+weights ignore the corruption, 1 = they separate it; ``weight_clean`` / ``weight_corrupted``
+the two groups' mean weights; ``relabelled`` (relabellings made in the epoch),
+``relabelled_clips`` (clips whose label now differs from the given one), ``relabel_precision``
+(of those, the share now carrying the clean label) and ``relabel_recall`` (of the corrupted
+clips, the share restored to the clean label).
 """
 from __future__ import annotations
 
@@ -27,7 +36,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ferstudy.methods.base import METHODS, Method, StepContext, TrainData
+from ferstudy.methods.base import METHODS, Method, StepContext, TrainData, epoch_diagnostics
 
 
 def rank_regularisation(alpha: torch.Tensor, beta: float, margin: float
@@ -46,6 +55,21 @@ def rank_regularisation(alpha: torch.Tensor, beta: float, margin: float
     low_mask = torch.zeros(b, dtype=torch.bool, device=alpha.device)
     low_mask[low] = True
     return loss, low_mask
+
+
+def separation_auc(clean: np.ndarray, corrupted: np.ndarray) -> float:
+    """P(a clean score > a corrupted score), ties half (Mann-Whitney AUC); NaN if a group is
+    empty. clean (n,), corrupted (m,) floats (NaN entries dropped)."""
+    clean = np.asarray(clean, np.float64)
+    corrupted = np.asarray(corrupted, np.float64)
+    clean, corrupted = clean[~np.isnan(clean)], corrupted[~np.isnan(corrupted)]
+    if not len(clean) or not len(corrupted):
+        return float("nan")
+    from scipy.stats import rankdata
+
+    ranks = rankdata(np.concatenate([clean, corrupted]))
+    n, m = len(clean), len(corrupted)
+    return float((ranks[:n].sum() - n * (n + 1) / 2) / (n * m))
 
 
 def relabel_candidates(probs: torch.Tensor, targets: torch.Tensor, margin: float,
@@ -112,9 +136,13 @@ class SelfCureNetwork(Method):
         self.heads["attention"] = nn.Sequential(nn.Linear(embed_dim, 1), nn.Sigmoid())
         self.relabels: dict[int, int] = {}      # training position -> current label
         self.clean_labels: np.ndarray | None = None
+        self.given: np.ndarray | None = None    # the labels trained on (after the protocol)
+        self._alpha: np.ndarray | None = None   # each clip's latest importance weight
         self._epoch_counts = {"relabelled": 0, "relabel_correct": 0, "relabel_known": 0}
 
     def prepare(self, data: TrainData) -> None:
+        self.given = np.asarray(data.labels)
+        self._alpha = np.full(len(self.given), np.nan)
         if data.clean_labels is not None:
             self.clean_labels = np.asarray(data.clean_labels)
 
@@ -134,6 +162,8 @@ class SelfCureNetwork(Method):
         alpha = self.heads["attention"](emb.float()).squeeze(1)          # (B,)
         weighted = logits.float() * alpha.unsqueeze(1)                    # (B, K)
         y = self.current_labels(batch["index"], batch["y"])
+        if self._alpha is not None:
+            self._alpha[batch["index"].cpu().numpy()] = alpha.detach().float().cpu().numpy()
         rr, low = rank_regularisation(alpha, self.opts["beta"], self.opts["rank_margin"])
         loss = F.cross_entropy(weighted, y) + rr
         # the code relabels after the step with the same forward's outputs; doing it here, on
@@ -169,7 +199,37 @@ class SelfCureNetwork(Method):
             msg += f", {counts['relabel_correct']} to their clean label"
         ctx.log(msg + f"; {len(self.relabels)} clips carry a new label")
         self._last_counts = dict(counts, relabelled_total=len(self.relabels))
+        self._last_diagnostics = self.mechanism_numbers()
         self._epoch_counts = {k: 0 for k in counts}
+
+    def mechanism_numbers(self) -> dict[str, float]:
+        """Weight separation and relabel quality against the clean labels (module docstring)."""
+        if self.given is None:
+            return {}
+        current = self.given.copy()
+        for pos, lab in self.relabels.items():
+            current[pos] = lab
+        changed = current != self.given
+        out = {"relabelled_clips": float(changed.sum())}
+        if self.clean_labels is None:
+            return out
+        labelled = self.given >= 0
+        corrupted = labelled & (self.given != self.clean_labels)
+        clean = labelled & ~corrupted
+        alpha = self._alpha if self._alpha is not None else np.full(len(self.given), np.nan)
+        restored = corrupted & (current == self.clean_labels)
+        out.update({
+            "weight_auc": separation_auc(alpha[clean], alpha[corrupted]),
+            "weight_clean": float(np.nanmean(alpha[clean])) if np.isfinite(alpha[clean]).any()
+            else float("nan"),
+            "weight_corrupted": float(np.nanmean(alpha[corrupted]))
+            if np.isfinite(alpha[corrupted]).any() else float("nan"),
+            "relabel_precision": float((current[changed] == self.clean_labels[changed]).mean())
+            if changed.any() else float("nan"),
+            "relabel_recall": float(restored.sum() / corrupted.sum()) if corrupted.any()
+            else float("nan"),
+        })
+        return out
 
     def epoch_logs(self) -> dict[str, float]:
         counts = getattr(self, "_last_counts", None)
@@ -180,7 +240,15 @@ class SelfCureNetwork(Method):
             logs["relabel_correct"] = counts["relabel_correct"]
             cured = [p for p, lab in self.relabels.items() if self.clean_labels[p] == lab]
             logs["relabelled_clips_correct"] = len(cured)
+        diag = getattr(self, "_last_diagnostics", {})
+        logs.update(diag)
         return logs
+
+    DIAGNOSTICS = ("weight_auc", "weight_clean", "weight_corrupted", "relabelled",
+                   "relabelled_clips", "relabel_precision", "relabel_recall")
+
+    def diagnostics(self, curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return epoch_diagnostics(curve, self.DIAGNOSTICS)
 
     def state_dict(self) -> dict[str, Any]:
         return {"heads": self.heads.state_dict(),

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 
 from ferstudy.clipstore import ClipSet
@@ -49,10 +50,11 @@ class RunData:
 
     @property
     def intensity(self) -> np.ndarray:
-        """(N_train,) per-clip expression intensity from the store's index."""
+        """(N_train,) per-clip expression intensity from the store's index (0 where unknown:
+        ``align.landmarks: false`` stores write it empty, and index.csv reads "" back)."""
         col = self.train.index.get("intensity")
         return (np.zeros(len(self.train), np.float32) if col is None
-                else col.astype(float).fillna(0.0).to_numpy(np.float32))
+                else pd.to_numeric(col, errors="coerce").fillna(0.0).to_numpy(np.float32))
 
 
 def run_classes(clips: ClipSet, study_classes: Sequence[str]) -> tuple[str, ...]:

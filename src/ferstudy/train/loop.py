@@ -196,6 +196,7 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
             if method.needs_unlabelled:
                 take = np.resize(np.roll(u_order, -b * cfg.batch_size), len(x))
                 mb["ux"] = dev.to_input(dataset.__getitems__(take)["x"], device)
+                mb["uindex"] = torch.from_numpy(take)     # positions (diagnostics only)
             with dev.autocast(device, amp):
                 loss, logs = method.loss(model, mb, ctx)
             if not torch.isfinite(loss.detach()).all():

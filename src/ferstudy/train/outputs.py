@@ -1,6 +1,7 @@
 """Run outputs (docs/architecture.md, "Run outputs"): every file written atomically.
 
-model.pt, metrics.json, predictions.csv, embeddings.npy, curve.csv, config.yaml, plus the
+model.pt, metrics.json, predictions.csv, embeddings.npy, curve.csv, diagnostics.csv (the
+method's mechanism diagnostics; header only for a method without any), config.yaml, plus the
 split (split.csv: which clip went to train / val / test) and, under a label protocol, the
 labels trained on (protocol.csv) so that every run's data can be audited.
 """
@@ -17,7 +18,7 @@ import yaml
 from ferstudy import atomic
 
 OUTPUT_FILES = ("model.pt", "metrics.json", "predictions.csv", "embeddings.npy", "curve.csv",
-                "config.yaml")
+                "diagnostics.csv", "config.yaml")
 
 
 def write_model(path: str | Path, *, arch: str, state_dict: dict, classes, arch_kwargs: dict,
@@ -28,6 +29,15 @@ def write_model(path: str | Path, *, arch: str, state_dict: dict, classes, arch_
     import torch
 
     atomic.write_stream(path, partial(torch.save, blob))
+
+
+def diagnostics_frame(method: str, rows: list[dict]) -> pd.DataFrame:
+    """The run's ``diagnostics.csv``: ``method, unit, step, metric, value`` (long format)."""
+    from ferstudy.methods.base import DIAGNOSTIC_COLUMNS
+
+    frame = pd.DataFrame(rows, columns=list(DIAGNOSTIC_COLUMNS[1:]))
+    frame.insert(0, "method", method)
+    return frame
 
 
 def predictions_frame(test_index: pd.DataFrame, labels: np.ndarray, probs: np.ndarray,
@@ -63,12 +73,15 @@ def write_config(path: str | Path, config: dict, run: dict) -> None:
 
 def write_run_outputs(out: str | Path, *, model_blob: dict, metrics: dict,
                       predictions: pd.DataFrame, embeddings: np.ndarray,
-                      curve: list[dict], config: dict, run: dict) -> None:
+                      curve: list[dict], config: dict, run: dict,
+                      diagnostics: pd.DataFrame | None = None) -> None:
     """Write the run folder; model.pt last, so a folder with model.pt is complete."""
     out = Path(out)
     atomic.write_json(out / "metrics.json", metrics)
     atomic.write_csv(out / "predictions.csv", predictions)
     atomic.write_npy(out / "embeddings.npy", np.asarray(embeddings, np.float32))
     atomic.write_csv(out / "curve.csv", pd.DataFrame(curve))
+    if diagnostics is not None:
+        atomic.write_csv(out / "diagnostics.csv", diagnostics)
     write_config(out / "config.yaml", config, run)
     write_model(out / "model.pt", **model_blob)

@@ -46,12 +46,20 @@ def load_run_model(run_dir: str | Path, device: str | torch.device = "cpu") -> t
     return prepare_model(model, device).eval()
 
 
+def built_frames(model: torch.nn.Module) -> int:
+    """The T ``model`` was built for (``build_model`` sets ``.frames``; wrappers such as SCN's
+    evaluated model hold it as ``.model``); 1 when unknown."""
+    inner = getattr(model, "model", model)
+    return int(getattr(model, "frames", getattr(inner, "frames", 1)))
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, clips_uint8: np.ndarray, *, device: str | torch.device | None = None,
             batch_size: int = 32, amp: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """Softmax probabilities (N, K) and embeddings (N, D), float32, for uint8 clips
     (N, T, H, W, C) (a memmap is read batch by batch). The model is put in eval mode and
-    left on its device (``device`` defaults to where its weights are)."""
+    left on its device (``device`` defaults to where its weights are). Stills (T = 1) are
+    repeated to the T the model was built for (``model.frames``), as the training loader does."""
     if device is None:
         device = next(model.parameters()).device
     device = pick_device(device) if isinstance(device, str) else device
@@ -60,11 +68,14 @@ def predict(model: torch.nn.Module, clips_uint8: np.ndarray, *, device: str | to
     was_training = model.training
     model.eval()
     dtype = amp_dtype(device, amp)
+    frames = built_frames(model)
     probs, embs = [], []
     try:
         for start in range(0, len(clips_uint8), batch_size):
             x = to_input(torch.from_numpy(np.ascontiguousarray(
                 clips_uint8[start:start + batch_size])), device)
+            if x.shape[2] == 1 and frames > 1:
+                x = x.expand(-1, -1, frames, -1, -1)
             with autocast(device, dtype):
                 logits, emb = model(x)
             probs.append(torch.softmax(logits.float(), 1).cpu().numpy())

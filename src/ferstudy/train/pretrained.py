@@ -19,6 +19,7 @@ import torch
 
 # arch -> torchvision builder whose state dict maps onto the arch's backbone
 TORCHVISION = {
+    "resnet2d": ("models", "resnet18"),
     "resnet2d_lstm": ("models", "resnet18"),
     "resnet3d": ("models.video", "r3d_18"),
     "resnet3d_lstm": ("models.video", "r3d_18"),

@@ -20,7 +20,8 @@ from ferstudy.train.checkpoint import fingerprint
 from ferstudy.train.data import RunData, build_run_data
 from ferstudy.train.loop import FitResult, LoopConfig, fit
 from ferstudy.train.metrics import classification_metrics
-from ferstudy.train.outputs import predictions_frame, split_frame, write_run_outputs
+from ferstudy.train.outputs import (diagnostics_frame, predictions_frame, split_frame,
+                                    write_run_outputs)
 from ferstudy.train.predict import predict
 
 # train.* keys left out of the resume fingerprint: runtime-only (one list: ferstudy.settings)
@@ -66,8 +67,13 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
     folder ``out_dir``; return metrics. ``pretrained``: the pretrain_model output for ``ft``."""
     from ferstudy.methods import METHODS
 
+    from ferstudy.archs.zoo import clip_frames
+
     tcfg = config["train"]
     out_dir = Path(out_dir)
+    # a still store (T = 1) repeated to the T of an arch built for clips (align.frames)
+    clips = clips.with_frames(clip_frames(spec.arch, clips.shape[0],
+                                          config.get("align", {}).get("frames")))
     device = dev.pick_device(tcfg["device"])
     dev.configure(device, threads=threads, deterministic=tcfg["deterministic"])
     data = build_run_data(clips, name=spec.dataset, fold=spec.fold,
@@ -175,7 +181,8 @@ def finish(spec: RunKey, config: dict, out_dir: Path, data: RunData, model, meth
         "arch_kwargs": kwargs, "embed_dim": model.embed_dim, "method_state": method.state_dict()},
         metrics=metrics, predictions=predictions_frame(data.test.index, data.test_labels, probs,
                                                        data.classes),
-        embeddings=emb, curve=result.curve, config=config, run=asdict(spec))
+        embeddings=emb, curve=result.curve, config=config, run=asdict(spec),
+        diagnostics=diagnostics_frame(spec.method, method.diagnostics(result.curve)))
     log(f"test: accuracy {metrics['accuracy']:.4f} macro_f1 {metrics['macro_f1']:.4f} "
         f"(model of epoch {result.best_epoch + 1}/{result.epochs}); wrote {out_dir}")
     return metrics

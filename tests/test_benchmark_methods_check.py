@@ -1,0 +1,55 @@
+"""benchmarks/methods_check.py: its grid, its table and the two adequacy checks, on fake run
+folders (the benchmark itself renders, aligns and trains for minutes)."""
+import importlib.util
+import json
+
+import pandas as pd
+
+from study_plans import ROOT
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("methods_check",
+                                                  ROOT / "benchmarks" / "methods_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_runs(mc, out, config, accuracy, seeds, folds):
+    for method, protocol, seed, fold in mc.bench_runs(seeds, folds):
+        folder = mc.run_dir(out, config, method, protocol, seed, fold)
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text(json.dumps({"accuracy": accuracy(method, seed)}))
+        if method == "scn" and protocol == "full":      # other runs: no file (skipped)
+            pd.DataFrame([{"method": "scn", "unit": "epoch", "step": e, "metric": "weight_auc",
+                           "value": 0.5 + 0.1 * e} for e in range(3)]).to_csv(
+                folder / "diagnostics.csv", index=False)
+
+
+def test_grid_pairs_every_method_with_supervised_on_its_protocols():
+    mc = _module()
+    runs = mc.bench_runs([0, 1, 2], [0, 1, 2, 3])
+    assert len(runs) == (6 + 3 + 3 + 1) * 12
+    assert {p for m, p, _, _ in runs if m == "supervised"} == {
+        "full", "noisesym20", "noisesym40", "labels5", "labels10", "labels25"}
+    assert mc.bench_config("gpu", ROOT / "x")["demo"]["datasets"]["bench"]["subjects"] == 100
+    assert mc.bench_config("cpu", ROOT / "x")["demo"]["datasets"]["bench"]["subjects"] == 60
+
+
+def test_table_reports_paired_differences_directions_and_adequacy(tmp_path):
+    mc = _module()
+    config = mc.bench_config("cpu", tmp_path)
+    _fake_runs(mc, tmp_path, config, lambda m, s: 0.5 + (0.05 if m == "scn" else 0.0),
+               [0, 1, 2], [0, 1, 2, 3])
+    lines = mc.table("cpu", tmp_path, [0, 1, 2], [0, 1, 2, 3])
+    rows = [line for line in lines if line.startswith("| scn |")]
+    assert len(rows) == 3 and "+5.0" in rows[0] and "12/12" in rows[0]
+    assert "weight_auc 0.70" in rows[0] and "SCN (CVPR 2020)" in rows[0]
+    assert "adequacy 1: supervised accuracy under full 50.0 % (want 40-85 %): ok" in lines
+    assert lines[-1].endswith(": ok")
+    # too easy a task and too few units are both flagged
+    few = tmp_path / "few"
+    _fake_runs(mc, few, config, lambda m, s: 0.95, [0], [0, 1])
+    lines = mc.table("cpu", few, [0], [0, 1])
+    assert lines[-2].endswith("NOT MET") and lines[-1].endswith("NOT MET")
