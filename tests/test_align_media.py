@@ -34,6 +34,7 @@ def test_face_video_is_aligned(aligner):
     assert res.qc["presence"] > 0.9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,face_first", [("face_noface.mov", True), ("noface_face.mov", False)])
 def test_face_that_comes_and_goes(aligner, name, face_first):
     path = need_media(name)

@@ -9,7 +9,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 
 from align_fixtures import astronaut, need_models, render, resources_copy, warp_matrix, write_frames
@@ -17,8 +16,6 @@ from ferstudy import clipstore
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-
-pytestmark = pytest.mark.slow
 
 
 def ckplus_tree(tmp: Path) -> Path:

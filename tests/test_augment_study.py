@@ -2,11 +2,13 @@
 set and fold, and a train job per grid point (dry run)."""
 import math
 
+import pytest
 from study_plans import planned_jobs, study_config
 
 AXES = ("datasets", "archs", "methods", "inits", "augments", "protocols", "seeds", "folds")
 
 
+@pytest.mark.slow
 def test_demo_augment_study_plans_a_gan_per_training_set_and_fold(tmp_path):
     study = study_config("demo_augment")["study"]
     assert study["augments"] == ["none", "da", "sd", "da+sd"]

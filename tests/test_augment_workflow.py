@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import yaml
 
 from cartoon_clips import cartoon_clipset
@@ -19,7 +18,6 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 SET = "merged-ckplus+mug"
 
 
-@pytest.mark.slow
 def test_gan_and_synthetic_store_through_snakemake(tmp_path):
     for i, name in enumerate(["ckplus", "mug"]):
         cs = cartoon_clipset(subjects=8, clips_per_subject=6, frames=4, size=32, folds=4, seed=i,

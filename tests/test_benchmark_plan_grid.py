@@ -4,11 +4,13 @@ the planned jobs per rule against the grid arithmetic; plan_floor.py times Snake
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from study_plans import ROOT
 
 
+@pytest.mark.slow
 def test_plan_grid_plans_a_small_real_data_study(tmp_path):
     study = yaml.safe_load((ROOT / "studies" / "pitfalls.yaml").read_text())
     study["study"].update(datasets=["ckplus", "merged-ckplus+mug"], archs=["resnet3d"],
@@ -26,6 +28,7 @@ def test_plan_grid_plans_a_small_real_data_study(tmp_path):
     assert "differs" not in proc.stdout and "dry run, slice 1/2" in proc.stdout
 
 
+@pytest.mark.slow
 def test_plan_floor_times_each_rule_shape(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "plan_floor.py"), "--jobs", "40"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)

@@ -2,6 +2,8 @@
 a second run has nothing to do (the .done marker caches the render)."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -26,6 +28,7 @@ study:
 """
 
 
+@pytest.mark.slow
 def test_render_demo_rule_then_register(tmp_path):
     resources_copy(tmp_path, media=True)   # copies: a job never deletes the checkout's files
     (tmp_path / "config.yaml").write_text(CONFIG)

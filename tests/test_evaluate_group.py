@@ -17,7 +17,6 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 CLASSES = ["anger", "happiness", "surprise"]
 
 
-@pytest.mark.slow
 def test_one_evaluate_job_writes_each_run_of_its_group(tmp_path):
     config = {"datasets": {"ckplus": {"root": str(tmp_path / "no_ckplus")},
                            "mug": {"root": str(tmp_path / "no_mug")}},

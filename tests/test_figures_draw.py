@@ -25,6 +25,7 @@ SETTINGS = {"figures": {"dpi": 40, "metric": "accuracy"},
 DATASETS = ["ckplus"]
 
 
+@pytest.mark.slow
 def test_every_figure_is_written_as_png_and_pdf(tmp_path):
     classes = ["anger", "disgust", "fear", "happiness"]
     runs = write_study(tmp_path, datasets=[*DATASETS, "merged-ckplus+mug"], seeds=(0, 1),

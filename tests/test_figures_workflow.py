@@ -49,7 +49,6 @@ def finished_study(tmp_path):
     return tmp_path
 
 
-@pytest.mark.slow
 def test_figures_target_regenerates_from_existing_runs_without_training(finished_study):
     dry = snakemake(finished_study, "-n", "figures")
     scheduled = set(re.findall(r"^(?:local)?rule (\w+):", dry, flags=re.M))

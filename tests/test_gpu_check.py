@@ -23,9 +23,13 @@ def test_gpu_check_small_on_cpu(tmp_path):
     assert result["device"] == "cpu" and result["small"]
     cases = {(c["arch"], c["amp"]): c for c in result["cases"]}
     assert set(cases) == {(a, m) for a in ARCHS.names() for m in ("off", "bf16", "fp16")}
+    # reduced precision may lack a CPU kernel: oneDNN's fp16 LSTM, and on some CPUs (an AMD
+    # EPYC here) its bf16 LSTM for the 3D-CNN+LSTM shapes; never float32
+    no_kernel = "could not create a primitive descriptor"
     for (arch, amp), case in cases.items():
-        if "error" in case:            # only fp16 may lack CPU kernels (oneDNN fp16 LSTM)
-            assert amp == "fp16", (arch, amp, case["error"])
+        if "error" in case:
+            assert amp == "fp16" or (amp == "bf16" and arch.endswith("_lstm")
+                                     and no_kernel in case["error"]), (arch, amp, case["error"])
             continue
         assert case["train_clips_s"] > 0 and case["infer_clips_s"] > 0
         assert 0 <= case["wait_fraction"] < 1
@@ -35,7 +39,7 @@ def test_gpu_check_small_on_cpu(tmp_path):
             assert case["repeat_max_abs_diff"] == 0.0, arch
         # reduced precision on CPU is not a workflow path (train.amp is CUDA-only): there a
         # repeat may differ, even be NaN (seen: oneDNN bf16 LSTM); the check reports it
-    assert all("error" not in cases[(a, m)] for a in ARCHS.names() for m in ("off", "bf16"))
+    assert all("error" not in cases[(a, "off")] for a in ARCHS.names())
     assert result["gan"]["ms_per_iteration"] > 0
     assert result["gan"]["training_s"] == pytest.approx(
         result["gan"]["ms_per_iteration"] / 1000 * result["gan"]["iterations"])
@@ -44,4 +48,5 @@ def test_gpu_check_small_on_cpu(tmp_path):
     assert (result["align"] is not None) == have_media
     if have_media:
         assert result["align"]["frames"] > 100 and result["align"]["frames_s"] > 0
-    assert "FAILED" not in proc.stdout.replace("fp16  FAILED", "")
+    failed = [line.split() for line in proc.stdout.splitlines() if "FAILED" in line]
+    assert all(f[1] == "fp16" or (f[1] == "bf16" and f[0].endswith("_lstm")) for f in failed), failed

@@ -39,6 +39,7 @@ def _rule_defined(rule):
     return any(f"rule {rule}:" in f.read_text() for f in (ROOT / "workflow" / "rules").glob("*.smk"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["demo_scn_noise", "demo_adacm_semi"])
 def test_demo_study_dry_run(name, tmp_path):
     for rule, issue in (("train_model", "the training rule"), ("render_demo", "the demo data")):

@@ -179,7 +179,7 @@ def test_gather_refuses_runs_made_under_other_settings(finished, tmp_path):
            "--forcerun", "gather_results", *changed]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
-    log = (work / "results" / "logs" / "gather_results" / "gather_results.log").read_text()
+    log = (work / "results" / "studies" / "config" / "logs" / "gather_results" / "gather_results.log").read_text()
     assert "8 run(s) were made under settings that differ from the current config" in log
     assert "ckplus/resnet2d_lstm/supervised/ri/none/full/seed0/fold0: settings_hash" in log
     # the command it prints is accepted and plans exactly the stale runs again

@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from ferstudy.clipstore import write_store
@@ -16,7 +15,6 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 RUN = "{ds}/resnet2d_lstm/supervised/{init}/none/full/seed0/fold0"
 
 
-@pytest.mark.slow
 def test_train_grid_through_snakemake(tmp_path):
     for i, name in enumerate(["ckplus", "mug"]):
         cs = toy_clipset(subjects=8, frames=4, size=32, folds=4, seed=i, dataset=name)

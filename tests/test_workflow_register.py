@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 import dataset_trees as trees
@@ -14,7 +13,6 @@ from ferstudy.datasets.register import read_manifest
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
-pytestmark = pytest.mark.slow
 
 
 def snakemake(workdir: Path, config: dict, *targets: str) -> subprocess.CompletedProcess:
