@@ -50,8 +50,11 @@ rule plot_figures:
         runtime=30,
     params:
         # runs and QC sheets: the shared tree; figures and the verdict page: the study's
-        results=RESULTS,
-        study_dir=STUDY_DIR,
+        # (RESULTS/studies/<name>/tables/runs.csv: derived from the input, as --lint asks)
+        results=lambda wc, input: os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.dirname(input.runs)))
+        ),
+        study_dir=lambda wc, input: os.path.dirname(os.path.dirname(input.runs)),
         datasets=STUDY["datasets"],
         questions=QUESTIONS,
         methods=STUDY["methods"],
