@@ -11,7 +11,7 @@ CORES ?= all
 STAMP := $(VENV)/.ferstudy-installed
 # pytest-xdist workers (auto: one per CPU)
 TEST_WORKERS ?= auto
-PYTEST := PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+PYTEST := PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 .PHONY: setup resources demo test test-slow test-all lint figures report
 

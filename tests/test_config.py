@@ -138,7 +138,10 @@ def test_pitfalls_study_validates_on_top_of_config_yaml():
     fcfg.deep_update(merged, fcfg.load_yaml(repo / "studies" / "pitfalls.yaml"))
     for config in (merged, fcfg.load_yaml(repo / "studies" / "pitfalls.yaml")):
         c = fcfg.validate(config)
-        assert sorted(c["study"]["archs"]) == REGISTRIES["archs"].names()
+        # every video arch of the registry; resnet2d is the SCN / Ada-CM papers' still-image
+        # ResNet-18 (studies/scn_noise.yaml, adacm_semi.yaml), not one of the pitfalls grid
+        assert sorted(c["study"]["archs"]) == [a for a in REGISTRIES["archs"].names()
+                                                if a != "resnet2d"]
         assert c["study"]["folds"] == list(range(c["register"]["folds"])) and c["register"]["folds"] == 10
         assert {"ckplus", "mmi", "mug", "oulu"} <= set(c["study"]["datasets"])
         assert not any(e["demo"] for e in c["datasets"].values() if e["root"].startswith("/data/"))
