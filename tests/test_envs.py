@@ -94,6 +94,7 @@ def test_env_pins_inline_without_snakemake(purpose):
     assert re.search(r"^\s+- -e \.\.(\[\w+\])?\s", text, re.M), "ferstudy itself is installed"
 
 
+@pytest.mark.slow
 def test_every_rule_env_has_what_its_script_imports():
     to_dist = metadata.packages_distributions()
     missing = {}
