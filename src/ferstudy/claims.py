@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ferstudy import settings as stage_settings
-from ferstudy.config import dataset_members, is_demo
+from ferstudy.config import is_demo
+from ferstudy.runkey import RunKey
 from ferstudy.study_dirs import study_dir, study_folders
 
 CLAIMS = "claims.json"
@@ -38,21 +39,21 @@ class ClaimError(RuntimeError):
 
 def _datasets(config: Mapping[str, Any]) -> list[str]:
     """Plain datasets the study registers and aligns: its sets' members and its ft pool's."""
+    from ferstudy.evaluate.plan import study_members
     from ferstudy.train.plan import uses_pretrain_rule
     from ferstudy.train.pools import source_members
 
     study = config["study"]
-    names = [m for d in study["datasets"] for m in dataset_members(d)]
+    names = study_members(study)
     if "ft" in study["inits"] and uses_pretrain_rule(config):
         names += [m for d in study["datasets"] for m in source_members(config, d)]
     return list(dict.fromkeys(names))
 
 
-def product_settings(config: Mapping[str, Any], runs: Iterable[str]) -> dict[str, Any]:
+def product_settings(config: Mapping[str, Any], keys: Iterable[RunKey]) -> dict[str, Any]:
     """Every shared output of the study other than runs (path without extension -> the
-    settings its rule is given)."""
+    settings its rule is given); ``keys``: the study's grid points."""
     from ferstudy.augment import AUGMENTS
-    from ferstudy.runkey import RunKey
     from ferstudy.train.plan import pretrained_model, uses_pretrain_rule
 
     results, study = config["results"], config["study"]
@@ -65,8 +66,7 @@ def product_settings(config: Mapping[str, Any], runs: Iterable[str]) -> dict[str
     if "ft" in study["inits"] and uses_pretrain_rule(config):
         pretrain = stage_settings.pretrain(config)
         seen = set()
-        for run in runs:
-            key = RunKey.parse(run)
+        for key in keys:
             point = (key.dataset, key.arch, key.protocol, key.fold)
             if key.init == "ft" and point not in seen:
                 seen.add(point)
@@ -84,18 +84,16 @@ def study_claims(config: Mapping[str, Any], runs: Iterable[str],
                  run_settings: stage_settings.RunSettings) -> dict[str, Any]:
     """What ``config``'s study would write to the shared tree: ``products`` (path -> settings
     hash), ``runs`` (run -> lineage hash) and ``settings`` (hash -> slice)."""
-    from ferstudy.runkey import RunKey
-
-    runs = list(runs)
+    keys = {run: RunKey.parse(run) for run in runs}   # parsed once: 19,200 in the full grid
     settings: dict[str, Any] = {}
     products = {}
-    for path, value in product_settings(config, runs).items():
+    for path, value in product_settings(config, keys.values()).items():
         digest = stage_settings.settings_hash(value)
         settings[digest] = value
         products[path] = digest
     run_hashes = {}
-    for run in runs:
-        wildcards = RunKey.parse(run).as_dict()
+    for run, key in keys.items():
+        wildcards = key.as_dict()
         digest = run_settings.lineage_hash(wildcards)
         if digest not in settings:
             settings[digest] = run_settings.lineage(wildcards)
