@@ -104,6 +104,11 @@ def test_adacm_unlabelled_loss_activates_and_pseudo_labels_beat_chance(clips):
     _, off = _fit("adacm", {**ADACM, "threshold_init": 1.01}, data, epochs=12, lr=3e-2)
     assert off["confident_frac"].eq(0).all() and off["loss_u"].eq(0).all()
     assert off["pseudo_label_accuracy"].isna().all()
+    # the confidence the thresholds are compared with is still measured when nothing passes:
+    # it is what tells "the head never got confident" from "the mechanism is broken"
+    for frame in (on, off):
+        assert frame["unlabelled_confidence"].between(1 / K, 1.0).all()
+    assert on["unlabelled_confidence"].iloc[-1] > on["unlabelled_confidence"].iloc[0] + 0.1
 
 
 def test_adacm_withheld_labels_never_steer_training(clips):

@@ -25,6 +25,7 @@ HEADLINES = {
             ("relabelled_clips", "last", "relabelled_clips")),
     "adacm": (("confident_frac", "mean", "confident_frac"),
               ("pseudo_label_accuracy", "mean", "pseudo_label_accuracy"),
+              ("unlabelled_confidence", "last", "unlabelled_confidence"),
               ("threshold_mean", "last", "threshold_mean")),
     "curriculum": (("epochs", "count", "stages"), ("first_epoch", "last", "last_stage_from_epoch"),
                    ("val_acc", "last", "last_stage_val_acc")),

@@ -41,7 +41,9 @@ Remaining differences from the official code, and why:
 Diagnostics (``diagnostics``, per epoch): the thresholds (``threshold_<class>``,
 ``threshold_mean``) in force during the epoch's successor, ``confident_frac`` (the share of
 unlabelled clip visits passing their threshold, i.e. trained with ``L_u``), ``loss_u`` (its
-mean per step) and ``pseudo_label_accuracy``: the share of passing pseudo-labels equal to the
+mean per step), ``unlabelled_confidence`` (the mean ``max p`` of those visits: how far the
+pseudo-labelling is from its thresholds when nothing passes; the official head's L2-normalised
+feature bounds every logit by its class weight's norm, so a short run may stay below 0.8) and ``pseudo_label_accuracy``: the share of passing pseudo-labels equal to the
 clip's withheld true label (``TrainData.clean_labels``; NaN when none passed). The true labels
 are counted only: they never enter a loss, a threshold or the selection of the model.
 
@@ -125,7 +127,7 @@ class AdaCM(Method):
         "eval_batch": 32,
     }
     EMPTY_COUNTS = {"confident": 0, "unlabelled": 0, "pseudo_correct": 0, "pseudo_known": 0,
-                    "loss_u": 0.0, "steps": 0}
+                    "loss_u": 0.0, "steps": 0, "max_p": 0.0}
 
     def __init__(self, cfg: dict[str, Any], *, num_classes: int, embed_dim: int):
         super().__init__(cfg, num_classes=num_classes, embed_dim=embed_dim)
@@ -199,15 +201,16 @@ class AdaCM(Method):
         else:
             l_c = l_u * 0.0
         loss = self.opts["w_sup"] * l_s + self.opts["w_unsup"] * l_u + self.opts["w_con"] * l_c
-        self._count(confident, pseudo, batch.get("uindex"), l_u)
+        self._count(confident, pseudo, batch.get("uindex"), l_u, max_p)
         return loss, {**logs, "loss_s": l_s.item(), "loss_u": l_u.item(), "loss_c": l_c.item(),
                       "mask": confident.float().mean().item()}
 
     def _count(self, confident: torch.Tensor, pseudo: torch.Tensor,
-               uindex: torch.Tensor | None, l_u: torch.Tensor) -> None:
+               uindex: torch.Tensor | None, l_u: torch.Tensor, max_p: torch.Tensor) -> None:
         """Epoch counters for the diagnostics; true labels are read here and nowhere else."""
         counts = self._counts
         counts["confident"] += int(confident.sum())
+        counts["max_p"] += float(max_p.detach().sum())
         counts["unlabelled"] += len(confident)
         counts["loss_u"] += float(l_u.detach())
         counts["steps"] += 1
@@ -253,6 +256,8 @@ class AdaCM(Method):
                       "pseudo_label_accuracy": counts["pseudo_correct"] / counts["pseudo_known"]
                       if counts["pseudo_known"] else float("nan"),
                       "loss_u": counts["loss_u"] / max(1, counts["steps"]),
+                      "unlabelled_confidence": counts["max_p"] / counts["unlabelled"]
+                      if counts["unlabelled"] else float("nan"),
                       "threshold_mean": float(np.mean(self.thresholds)),
                       **{f"threshold_{c}": float(t) for c, t in zip(names, self.thresholds)}}
         self._counts = dict(self.EMPTY_COUNTS)
@@ -286,7 +291,8 @@ class AdaCM(Method):
         return dict(self._last)
 
     def diagnostics(self, curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        names = ["confident_frac", "pseudo_label_accuracy", "loss_u", "threshold_mean"]
+        names = ["confident_frac", "pseudo_label_accuracy", "loss_u", "unlabelled_confidence",
+                 "threshold_mean"]
         names += sorted({k for row in curve for k in row if k.startswith("threshold_")
                          and k != "threshold_mean"})
         return epoch_diagnostics(curve, names)
