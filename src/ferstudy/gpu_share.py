@@ -136,8 +136,8 @@ def run(args: argparse.Namespace) -> None:
         print(status(args.pipe_dir))
         return
     if not mps_available() and args.if_available:
-        print(f"ferstudy gpu-share {args.action}: MPS absent ({CONTROL} not on PATH); "
-              "GPU jobs will take turns on the GPU")
+        what = "GPU jobs will take turns on the GPU" if args.action == "start" else "nothing to stop"
+        print(f"ferstudy gpu-share {args.action}: MPS absent ({CONTROL} not on PATH); {what}")
         return
     print((start if args.action == "start" else stop)(args.pipe_dir))
 
