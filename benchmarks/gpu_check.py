@@ -27,10 +27,10 @@ default resnet3d and msanet; ``--share-amp``, default bf16 on CUDA), each timing
 benchmark starts and stops where ``nvidia-cuda-mps-control`` exists; on CPU, never): total
 and per-process training clip/s, ``finished`` false where a case ran out of
 ``--share-timeout`` (the issue's eight resnet3d processes). The first single process's
-start-up is split into its parts (process start and imports, device, data, model, first
-step). ``--deterministic-cost`` trains one fresh process per arch x amp with
-``train.deterministic`` true (deterministic kernels, cuDNN autotuning off) and false
-(autotuning on), configured as the workflow does. Both run ``_share_worker.py`` processes
+start-up is split into its parts (process start and imports, device, data, model, optimiser:
+the first one imports ``torch._dynamo``, first step). ``--deterministic-cost`` trains one
+fresh process per arch x amp with ``train.deterministic`` true (deterministic kernels, cuDNN
+autotuning off) and false (autotuning on), configured as the workflow does. Both run ``_share_worker.py`` processes
 (``_share.py``): in-memory clips, as the cases; a real job also reads its clip store.
 
 Then the SD GAN's time per iteration at the same size, and the alignment stage's frames/s on

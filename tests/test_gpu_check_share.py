@@ -14,7 +14,8 @@ from study_plans import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import _share  # noqa: E402
 
-PARTS = {"python_and_imports_s", "device_init_s", "data_s", "model_s", "first_step_s"}
+PARTS = {"python_and_imports_s", "device_init_s", "data_s", "model_s", "optimizer_s",
+         "first_step_s"}
 JOB = {"shape": "small", "device": "cpu", "threads": 1, "workers": 0}
 
 
