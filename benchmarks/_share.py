@@ -5,7 +5,8 @@ behind ``gpu_check.py --share`` (total and per-process clips/s, per-job start-up
 Each process is ``_share_worker.py``. They start together, build their job, warm up, and
 report ready (within ``READY_TIMEOUT_S``); then all get ``go`` at once and time ``steps``
 training steps. A case whose steps do not finish within ``timeout`` seconds is killed and
-recorded with ``finished: false``, its clips/s counted over the steps it reached.
+recorded with ``finished: false``, its clips/s counted over the steps it reached. The share
+runs train with ``train.deterministic`` false, as gpu_check's cases do.
 
 Without MPS every process gets an empty private ``CUDA_MPS_PIPE_DIRECTORY`` (so that a daemon
 already running in NVIDIA's default directory is not joined); with MPS the benchmark starts a
@@ -117,7 +118,7 @@ def share_cases(archs: list[str], amp: str, ks: list[int], *, use_mps: bool, tim
     """Every arch x K x (no MPS, MPS if ``use_mps``): the ``share`` entries of gpu_check's
     JSON, and the start-up of the first single-process job (``startup``)."""
     entries, startup = [], None
-    with tempfile.TemporaryDirectory(prefix="ferstudy-mps-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ferstudy-mps-", ignore_cleanup_errors=True) as tmp:
         for mps in [False] + [True] * use_mps:
             pipe = Path(tmp) / ("on" if mps else "off")
             pipe.mkdir()
