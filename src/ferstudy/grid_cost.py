@@ -96,22 +96,28 @@ def profile_slots(profile: Mapping[str, Any] | None) -> int:
     return int(((profile or {}).get("resources") or {}).get("gpu_slots", 1))
 
 
+def study_clips(cfg: Mapping[str, Any], fallback: int) -> dict[str, tuple[int, str]]:
+    """Labelled clips (and their source) of the study's datasets and its pretraining pools'."""
+    from ferstudy.release_sizes import labelled_clips
+    from ferstudy.train.plan import uses_pretrain_rule
+    from ferstudy.train.pools import source_members
+
+    s = cfg["study"]
+    names = {m for d in s["datasets"] for m in dataset_members(d)}
+    if "ft" in s["inits"] and uses_pretrain_rule(cfg):
+        names |= {m for d in s["datasets"] for m in source_members(cfg, d)}
+    return labelled_clips(cfg, names, fallback)
+
+
 def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: str | Path,
                sharing: str, profile_k: int, fallback_clips: int,
                fraction: float | None) -> list[str]:
     """The GPU-hours block of ``plan --cost`` (raises GpuCheckRefused for a small/CPU JSON)."""
     from ferstudy import gpu_figures
     from ferstudy.gpu_hours import expected_fraction, gpu_hours
-    from ferstudy.release_sizes import labelled_clips
-    from ferstudy.train.plan import uses_pretrain_rule
-    from ferstudy.train.pools import source_members
 
     fig = gpu_figures.load(gpu_check, cfg["train"]["amp"])
-    s = cfg["study"]
-    names = {m for d in s["datasets"] for m in dataset_members(d)}
-    if "ft" in s["inits"] and uses_pretrain_rule(cfg):
-        names |= {m for d in s["datasets"] for m in source_members(cfg, d)}
-    clips = labelled_clips(cfg, names, fallback_clips)
+    clips = study_clips(cfg, fallback_clips)
     cost = gpu_hours(cfg, counts, fig, clips, sharing=sharing, profile_k=profile_k,
                      fraction=expected_fraction(cfg, fraction))
     lines = [f"GPU-hours on {fig.device} (amp {fig.amp}, {gpu_check})"
