@@ -2,7 +2,7 @@
 full grid extrapolated from it beside ``ferstudy plan --cost``.
 
     python benchmarks/gpu_grid.py                            # CUDA, full size (112 px x 16 frames)
-    python benchmarks/gpu_grid.py --small --device cpu       # the same path on CPU (~1 min)
+    python benchmarks/gpu_grid.py --small --device cpu       # the same path on CPU (1-2 min)
     python benchmarks/gpu_grid.py --archs resnet3d msanet vgg3d --seeds 0 1 2 --out x.json
 
 The slice is ``studies/pitfalls.yaml`` cut to one training set (``--release``, CK+ by default)

@@ -80,9 +80,9 @@ class GpuFigures:
         plain = [g for g in gains[near] if not g[2]]
         # a profile does not start MPS: its K as measured without MPS, when that was measured
         factor, k, mps = max(plain if mode == "profile" and plain else gains[near])
-        basis = f"{near}'s, K={k}{' under MPS' if mps else ''}"
+        basis = f"{near}'s at K={k}{' under MPS' if mps else ''}"
         if near != arch:
-            basis += f" (nearest measured in clips/s; {arch} not measured)"
+            basis += ": not measured, the nearest measured arch in clips/s"
         return Sharing(factor, k, mps, basis)
 
     def _single(self, arch: str, amp: str) -> float | None:
