@@ -1,12 +1,14 @@
 """ferstudy plan --cost: the grid arithmetic against real dry runs, SLURM submissions under a
-profile's groups, and GPU-hours from a gpu_check JSON."""
+profile's groups, and GPU-hours (expected and upper bound) from a gpu_check JSON."""
+import copy
 import json
 import math
+from pathlib import Path
 
 import pytest
 import yaml
 
-from ferstudy import grid_cost
+from ferstudy import gpu_figures, gpu_hours, grid_cost, release_sizes
 from ferstudy.cli import main
 from study_plans import ROOT, planned_jobs, study_config
 
@@ -60,13 +62,6 @@ def test_gpu_rules_share_a_gpu_in_the_profiles():
     assert {"train_model", "pretrain_model", "pretrain_external"} <= set(shipped["groups"])
 
 
-def _gpu_json(path, train_s, infer_s, gan_ms, amp="bf16"):
-    path.write_text(json.dumps({"device": "cuda:TestGPU", "small": False, "cases": [
-        {"arch": a, "amp": amp, "train_clips_s": train_s, "infer_clips_s": infer_s}
-        for a in ("resnet3d", "vgg2d_lstm")], "gan": {"ms_per_iteration": gan_ms}}))
-    return path
-
-
 def test_a_release_split_dataset_runs_and_evaluates_its_test_fold_only():
     counts = grid_cost.job_counts(study_config("scn_noise"))
     s = study_config("scn_noise")["study"]
@@ -77,38 +72,187 @@ def test_a_release_split_dataset_runs_and_evaluates_its_test_fold_only():
     assert counts["evaluate_cross"] == len(s["archs"]) * (1 + len(s["folds"]))
 
 
-def test_gpu_hours_scale_with_measured_throughput(tmp_path):
-    cfg = study_config("demo_augment")
-    counts = grid_cost.job_counts(cfg)
-    clips = {m: (120, True) for m in ("ckplus", "mug")}
-    slow = grid_cost.read_throughput(_gpu_json(tmp_path / "a.json", 100, 400, 200), "auto")
-    fast = grid_cost.read_throughput(_gpu_json(tmp_path / "b.json", 200, 800, 100), "auto")
-    h_slow = grid_cost.gpu_hours(cfg, counts, slow, clips)
-    h_fast = grid_cost.gpu_hours(cfg, counts, fast, clips)
-    assert h_slow["hours"]["train_model"] == pytest.approx(2 * h_fast["hours"]["train_model"])
-    assert h_slow["hours"]["train_gan"] == pytest.approx(2 * h_fast["hours"]["train_gan"])
-    # hand count: every run trains all epochs on (folds-1)/folds of its set, sd doubles it
-    s, epochs, folds = cfg["study"], cfg["train"]["epochs"], cfg["register"]["folds"]
-    per_cell = math.prod(len(s[k]) for k in ("methods", "inits", "protocols", "seeds", "folds"))
-    grow = sum(1 + (cfg["augment"]["sd"]["ratio"] if "sd" in a else 0) for a in s["augments"])
-    want = len(s["archs"]) * len(s["datasets"]) * per_cell * epochs * 120 * (folds - 1) / folds \
-        * grow / 200 / 3600
-    assert h_fast["hours"]["train_model"] == pytest.approx(want)
-    assert "measured by gpu_check on cuda:TestGPU" in h_fast["throughput_source"]
-    # a mode that was not measured (fp16 asked, bf16 measured) falls back to the assumption
-    other = grid_cost.read_throughput(tmp_path / "b.json", "fp16")
-    assert other["archs"] == {}
-    assert "0/" in grid_cost.gpu_hours(cfg, counts, other, clips)["throughput_source"]
-
-
 def test_plan_cost_command(tmp_path, capsys):
-    assert main(["plan", "--config", str(ROOT / "config.yaml"), "--cost", "--gpu-check",
-                 str(tmp_path / "missing.json"), "--profile",
+    demo = str(ROOT / "config.yaml")
+    assert main(["plan", "--config", demo, "--cost", "--gpu-check",
+                 str(tmp_path / "missing.json")]) == 2
+    assert "missing.json: no gpu_check JSON" in capsys.readouterr().err
+    assert main(["plan", "--config", demo, "--cost", "--profile",
                  str(ROOT / "profiles" / "slurm")]) == 0
     out = capsys.readouterr().out
     from ferstudy.resolution import resolve_cli
 
     runs = grid_cost.job_counts(resolve_cli(ROOT / "config.yaml", {}))["train_model"]
     assert f"runs (train_model)      {runs:>10,}" in out and "SLURM submissions" in out
-    assert "ASSUMED throughput" in out and "GPU-hours" in out
-    assert main(["plan", "--config", str(ROOT / "config.yaml"), "--profile", "nowhere"]) == 2
+    assert "GPU-hours on cuda" in out and "upper bound" in out
+    assert main(["plan", "--config", demo, "--profile", "nowhere"]) == 2
+
+
+PITFALLS_ARCHS = study_config("pitfalls")["study"]["archs"]
+
+
+def _gpu_json(path, *, train=1000.0, infer=3000.0, startup=10.0, share=True, **top):
+    """A full-size CUDA gpu_check JSON: every pitfalls arch at bf16, resnet3d and msanet
+    measured 4 at a time (x1.25 without MPS, x1.5 / x3 under MPS)."""
+    blob = {"device": "cuda:TestGPU", "small": False, "measured": True, "provenance": "test",
+            "cases": [{"arch": a, "amp": "bf16", "train_clips_s": train * (2 if "msa" in a else 1),
+                       "infer_clips_s": infer} for a in PITFALLS_ARCHS],
+            "gan": {"ms_per_iteration": 100.0},
+            "share": [{"arch": a, "amp": "bf16", "k": 4, "mps": mps, "finished": True,
+                       "total_clips_s": base * gain, "per_process_clips_s": [base * gain / 4] * 4}
+                      for a, base in (("resnet3d", train), ("msanet", 2 * train))
+                      for mps, gain in ((False, 1.25), (True, 1.5 if a == "resnet3d" else 3.0))]
+            if share else None,
+            "startup": {"arch": "resnet3d", "amp": "bf16", "process_to_first_step_s": startup,
+                        "parts": {"import": startup}} if startup is not None else None}
+    blob.update(top)
+    path.write_text(json.dumps({k: v for k, v in blob.items() if v is not None}))
+    return path
+
+
+def _cost(cfg, fig_path, clips=None, *, sharing="best", k=1, fraction=(0.5, "test")):
+    fig = gpu_figures.load(fig_path, cfg["train"]["amp"])
+    counts = grid_cost.job_counts(cfg)
+    clips = clips or {m: (300, "test") for m in ("ckplus", "mmi", "mug", "oulu", "rafdb")}
+    return gpu_hours.gpu_hours(cfg, counts, fig, clips, sharing=sharing, profile_k=k,
+                               fraction=fraction)
+
+
+@pytest.mark.parametrize("bad", [{"small": True}, {"device": "cpu"}])
+def test_a_small_or_cpu_json_is_refused_for_gpu_hours(bad, tmp_path, capsys):
+    path = _gpu_json(tmp_path / "g.json", **bad)
+    assert main(["plan", "--config", str(ROOT / "studies" / "pitfalls.yaml"), "--cost",
+                 "--gpu-check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "benchmarks/gpu_check.py" in err and "gpu_check_h200.json" in err
+    # without --cost the JSON is not read: the grid still plans
+    assert main(["plan", "--config", str(ROOT / "studies" / "pitfalls.yaml"), "--gpu-check",
+                 str(path)]) == 0
+
+
+def test_a_manifest_registered_from_another_root_is_not_read(tmp_path):
+    cfg = copy.deepcopy(study_config("pitfalls"))
+    cfg["results"] = str(tmp_path)
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    (registry / "ckplus.csv").write_text("label\n" + "happiness\n" * 96)
+    (registry / "ckplus.json").write_text(json.dumps({"root": str(tmp_path / "demo" / "ckplus"),
+                                                      "options": {}}))
+    clips = release_sizes.labelled_clips(cfg, {"ckplus", "mmi"}, fallback=300)
+    assert clips["ckplus"][0] == release_sizes.RELEASE_SIZES["ckplus"].clips != 96
+    assert clips["ckplus"][1].startswith("ASSUMED release size") and "Lucey" in clips["ckplus"][1]
+    # a manifest without its registration record is not taken for the study's either
+    (registry / "mmi.csv").write_text("label\n" + "anger\n" * 7)
+    assert clips["mmi"][0] == 205
+    # registered from the study's own root: its labelled clips of the study's classes count
+    (registry / "ckplus.json").write_text(json.dumps(
+        {"root": str(Path(cfg["datasets"]["ckplus"]["root"]).resolve()), "options": {}}))
+    (registry / "ckplus.csv").write_text("label\n" + "happiness\n" * 96 + "contempt\n" * 5 + "\n")
+    assert release_sizes.labelled_clips(cfg, {"ckplus"}, 300)["ckplus"] == (
+        96, f"manifest {registry / 'ckplus.csv'}")
+    # same root, other options (Oulu-CASIA NI instead of the study's VL): not the study's
+    (registry / "oulu.csv").write_text("label\n" + "anger\n" * 9)
+    (registry / "oulu.json").write_text(json.dumps(
+        {"root": str(Path(cfg["datasets"]["oulu"]["root"]).resolve()),
+         "options": {**cfg["datasets"]["oulu"]["options"], "spectrum": "NI"}}))
+    assert release_sizes.labelled_clips(cfg, {"oulu"}, 300)["oulu"][0] == 480
+
+
+def test_plan_cost_of_pitfalls_prints_release_sizes_as_assumed(tmp_path, capsys):
+    path = _gpu_json(tmp_path / "g.json")
+    assert main(["plan", "--config", str(ROOT / "studies" / "pitfalls.yaml"), "--cost",
+                 "--gpu-check", str(path), "--set", f"results={tmp_path}"]) == 0
+    out = capsys.readouterr().out
+    for name in ("ckplus", "mmi", "mug", "oulu", "rafdb"):
+        size = release_sizes.RELEASE_SIZES[name].clips
+        assert f"clips {name}: {size:,} (ASSUMED release size" in out
+    assert "PROJECTED" not in out      # measured: true
+    assert "pretraining: 10 model(s) x 12,135 pool clips" in out
+    expected, upper = map(float, next(line for line in out.splitlines()
+                                       if line.strip().startswith("total ")).split()[1:3])
+    assert 0 < expected <= upper
+
+
+def test_committed_h200_json_is_marked_projected_and_is_the_default(capsys):
+    blob = json.loads((ROOT / gpu_figures.DEFAULT).read_text())
+    assert blob["measured"] is False and "issue #24" in blob["provenance"]
+    assert blob["device"].startswith("cuda") and not blob["small"]
+    assert {"share", "startup", "deterministic"} <= set(blob)
+    quoted = {(c["arch"], c["amp"]): c["train_clips_s"] for c in blob["cases"]}
+    assert (quoted["resnet3d", "off"], quoted["resnet3d", "bf16"], quoted["resnet3d", "fp16"]) \
+        == (510, 742, 1003)
+    assert main(["plan", "--config", str(ROOT / "studies" / "pitfalls.yaml"), "--cost"]) == 0
+    out = capsys.readouterr().out
+    assert "PROJECTED (not measured on this GPU)" in out and "gpu_check_h200.json" in out
+
+
+def test_expected_is_below_the_upper_bound_and_each_part_moves_with_its_input(tmp_path):
+    cfg = study_config("pitfalls")
+    base = _cost(cfg, _gpu_json(tmp_path / "a.json"))
+    assert base["total_expected"] < base["total_upper"]
+    assert base["expected"]["training"] == pytest.approx(0.5 * base["upper"]["training"])
+    for part in ("training", "validation", "evaluation", "pretraining", "start-up", "train_gan"):
+        assert base["upper"][part] > 0, part
+    # start-up: twice the seconds per job, twice its hours; nothing else moves
+    slow = _cost(cfg, _gpu_json(tmp_path / "b.json", startup=20.0))
+    assert slow["upper"]["start-up"] == pytest.approx(2 * base["upper"]["start-up"])
+    assert slow["upper"]["training"] == pytest.approx(base["upper"]["training"])
+    # evaluation follows the inference clips/s
+    fast = _cost(cfg, _gpu_json(tmp_path / "c.json", infer=6000.0))
+    assert fast["upper"]["evaluation"] == pytest.approx(base["upper"]["evaluation"] / 2)
+    assert fast["total_upper"] < base["total_upper"]
+    # pretraining follows the pool's own clips (RAF-DB), not the study's
+    clips = {m: (300, "t") for m in ("ckplus", "mmi", "mug", "oulu")}
+    small, big = ({**clips, "rafdb": (n, "t")} for n in (1000, 10_000))
+    h_small, h_big = _cost(cfg, tmp_path / "a.json", small), _cost(cfg, tmp_path / "a.json", big)
+    assert h_big["upper"]["pretraining"] == pytest.approx(10 * h_small["upper"]["pretraining"])
+    assert h_big["upper"]["training"] == pytest.approx(h_small["upper"]["training"])
+    # the expected fraction scales training and validation only
+    third = _cost(cfg, tmp_path / "a.json", fraction=(1 / 3, "t"))
+    assert third["expected"]["training"] == pytest.approx(base["upper"]["training"] / 3)
+    assert third["expected"]["start-up"] == base["expected"]["start-up"]
+
+
+def test_sharing_uses_the_nearest_measured_arch(tmp_path):
+    fig = gpu_figures.load(_gpu_json(tmp_path / "g.json"), "auto")
+    best = {a: fig.sharing(a, "best", 1) for a in ("resnet3d", "vgg3d", "msa3d", "msanet")}
+    assert best["resnet3d"].factor == pytest.approx(1.5) and best["resnet3d"].mps
+    assert best["vgg3d"].factor == pytest.approx(1.5) and "nearest" in best["vgg3d"].basis
+    assert best["msa3d"].factor == pytest.approx(3.0) and "msanet" in best["msa3d"].basis
+    # the profile's K, without MPS where that was measured; K=1 and none: no sharing
+    assert fig.sharing("msa3d", "profile", 4).factor == pytest.approx(1.25)
+    assert fig.sharing("msa3d", "profile", 1).factor == fig.sharing("msa3d", "none", 4).factor == 1
+    cfg = study_config("pitfalls")
+    shared, alone = _cost(cfg, tmp_path / "g.json"), _cost(cfg, tmp_path / "g.json", sharing="none")
+    assert shared["upper"]["training"] < alone["upper"]["training"] / 1.5 + 1e-9
+
+
+def test_an_old_json_without_share_or_startup_is_read_with_those_parts_assumed(tmp_path):
+    fig = gpu_figures.load(_gpu_json(tmp_path / "old.json", startup=None, share=False,
+                                     measured=None, provenance=None), "bf16")
+    assert fig.measured and fig.startup_s == gpu_figures.ASSUMED["startup_s"]
+    assert any("startup" in a for a in fig.assumed) and any("share" in a for a in fig.assumed)
+    assert fig.sharing("resnet3d", "best", 4).factor == 1.0
+
+
+def test_expected_fraction_comes_from_this_configs_logged_curves(tmp_path):
+    from ferstudy.runkey import RunKey
+    from ferstudy.settings import RunSettings
+    from ferstudy.train.plan import study_runs
+
+    cfg = copy.deepcopy(study_config("pitfalls"))
+    cfg["results"] = str(tmp_path)
+    assert gpu_hours.expected_fraction(cfg, None)[1].startswith("ASSUMED")
+    runs = study_runs(cfg["study"])[:3]
+    for run, epochs, digest in zip(runs, (15, 30, 45), ("ok", "ok", "other")):
+        d = tmp_path / "runs" / run
+        d.mkdir(parents=True)
+        if digest == "ok":
+            digest = RunSettings(cfg).lineage_hash(RunKey.parse(run).as_dict())
+        (d / "provenance.json").write_text(json.dumps({"settings_hash": digest}))
+        (d / "metrics.json").write_text("{}")
+        (d / "curve.csv").write_text("epoch\n" + "".join(f"{e}\n" for e in range(epochs)))
+    fraction, source = gpu_hours.expected_fraction(cfg, None)
+    # the third run was trained with other settings: left out
+    assert fraction == pytest.approx((15 + 30) / 2 / cfg["train"]["epochs"])
+    assert "2 finished runs" in source

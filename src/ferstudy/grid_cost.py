@@ -3,30 +3,23 @@
 From the resolved config alone (no Snakemake DAG, so it answers in a second for the 19,200-run
 pitfalls grid): the number of runs, the jobs per rule, the SLURM submissions under a profile
 (local rules run on the submit host; a ``groups`` / ``group-components`` entry packs that many
-jobs into one submission) and GPU-hours. GPU-hours are an upper bound (every run trains all
-``train.epochs``; early stopping only shortens it) from the training throughput that
-``benchmarks/gpu_check.py`` measured (its JSON), and otherwise from an assumed throughput,
-marked as such. Clips per epoch come from the registered manifests when present.
+jobs into one submission) and GPU-hours (``ferstudy.gpu_hours``: expected and upper bound,
+from a full-size CUDA gpu_check JSON, by default the committed
+``benchmarks/gpu_check_h200.json``; clips from ``ferstudy.release_sizes``).
 """
 from __future__ import annotations
 
-import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from ferstudy.config import dataset_members
 
 # Rules that Snakemake runs on the submit host (``localrules`` / ``localrule: True``).
 LOCAL_RULES = frozenset({"get_face_models", "fetch_media", "download_ravdess", "figures",
                          "check_overlap", "overlap_table"})
-# Used only when no gpu_check.json exists: full-size training clips/s of a mid-range GPU
-# for a mid-size net (order of magnitude; say so wherever it is used).
-ASSUMED = {"train_clips_s": 150.0, "infer_clips_s": 600.0, "gan_ms_per_iteration": 150.0}
-AMP_CASE = {"auto": "bf16", "bf16": "bf16", "fp16": "fp16", "off": "off"}
 
 
 def job_counts(cfg: Mapping[str, Any]) -> dict[str, int]:
@@ -98,109 +91,103 @@ def slurm_submissions(counts: Mapping[str, int], profile: Mapping[str, Any] | No
     return total
 
 
-def read_throughput(path: str | Path | None, amp: str) -> dict[str, Any] | None:
-    """Per-arch training/inference clips/s and the GAN's ms/iteration from a gpu_check JSON,
-    for ``train.amp``'s AMP mode (None when there is no such file)."""
-    if path is None or not Path(path).is_file():
-        return None
-    blob = json.loads(Path(path).read_text())
-    mode = AMP_CASE.get(amp, "bf16")
-    archs = {c["arch"]: c for c in blob.get("cases", []) if c.get("amp") == mode and "error" not in c}
-    return {"device": blob.get("device", "?"), "small": bool(blob.get("small")), "amp": mode,
-            "archs": archs, "gan_ms_per_iteration": (blob.get("gan") or {}).get("ms_per_iteration")}
+def profile_slots(profile: Mapping[str, Any] | None) -> int:
+    """The GPU jobs a profile runs at once on one GPU (``resources: gpu_slots``; 1 if unset)."""
+    return int(((profile or {}).get("resources") or {}).get("gpu_slots", 1))
 
 
-def labelled_clips(cfg: Mapping[str, Any], fallback: int) -> dict[str, tuple[int, bool]]:
-    """Labelled clips of the study's classes per dataset member: (count, from a manifest?)."""
-    classes = set(cfg["study"]["classes"])
-    out = {}
-    for name in {m for d in cfg["study"]["datasets"] for m in dataset_members(d)}:
-        manifest = Path(cfg["results"]) / "registry" / f"{name}.csv"
-        if manifest.is_file():
-            labels = pd.read_csv(manifest, usecols=["label"], dtype=str)["label"]
-            out[name] = (int(labels.isin(classes).sum()), True)
-        else:
-            out[name] = (fallback, False)
-    return out
+def study_clips(cfg: Mapping[str, Any], fallback: int) -> dict[str, tuple[int, str]]:
+    """Labelled clips (and their source) of the study's datasets and its pretraining pools'."""
+    from ferstudy.release_sizes import labelled_clips
+    from ferstudy.train.plan import uses_pretrain_rule
+    from ferstudy.train.pools import source_members
+
+    s = cfg["study"]
+    names = {m for d in s["datasets"] for m in dataset_members(d)}
+    if "ft" in s["inits"] and uses_pretrain_rule(cfg):
+        names |= {m for d in s["datasets"] for m in source_members(cfg, d)}
+    return labelled_clips(cfg, names, fallback)
 
 
-def gpu_hours(cfg: Mapping[str, Any], counts: Mapping[str, int],
-              throughput: dict[str, Any] | None, clips: Mapping[str, tuple[int, bool]]) -> dict:
-    """Upper-bound GPU-hours per GPU rule, and where each number came from."""
-    from ferstudy.augment import AUGMENTS
+def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: str | Path,
+               sharing: str, profile_k: int, fallback_clips: int,
+               fraction: float | None) -> list[str]:
+    """The GPU-hours block of ``plan --cost`` (raises GpuCheckRefused for a small/CPU JSON)."""
+    from ferstudy import gpu_figures
+    from ferstudy.gpu_hours import expected_fraction, gpu_hours
 
-    s, train = cfg["study"], cfg["train"]
-    folds = max(1, int(cfg["register"]["folds"]))
-    per_set = {d: sum(clips[m][0] for m in dataset_members(d)) for d in s["datasets"]}
-    test_clips = sum(n for n, _ in clips.values()) / folds     # one fold of every member
-    runs_per_cell = math.prod(len(s[k]) for k in ("methods", "inits", "protocols", "seeds",
-                                                   "folds"))
-    sd_ratio = float(cfg["augment"]["sd"]["ratio"])
-    hours = {"train_model": 0.0, "evaluate_cross": 0.0, "pretraining": 0.0}
-    measured = []
-    for arch in s["archs"]:
-        case = (throughput or {}).get("archs", {}).get(arch)
-        measured.append(case is not None)
-        train_s = case["train_clips_s"] if case else ASSUMED["train_clips_s"]
-        infer_s = case["infer_clips_s"] if case else ASSUMED["infer_clips_s"]
-        for dataset in s["datasets"]:
-            epoch = per_set[dataset] * (folds - 1) / folds
-            for augment in s["augments"]:
-                grow = 1 + sd_ratio if AUGMENTS.get(augment).synthetic else 1
-                hours["train_model"] += (runs_per_cell * train["epochs"] * epoch * grow
-                                         / train_s / 3600)
-                hours["evaluate_cross"] += runs_per_cell * test_clips / infer_s / 3600
-        pretrain_jobs = counts.get("pretrain_model", 0) + counts.get("pretrain_external", 0)
-        if pretrain_jobs:
-            pool = sum(n for n, _ in clips.values())
-            hours["pretraining"] += (pretrain_jobs / len(s["archs"])
-                                        * train["pretrain"]["epochs"] * pool / train_s / 3600)
-    gan_ms = (throughput or {}).get("gan_ms_per_iteration") or ASSUMED["gan_ms_per_iteration"]
-    hours["train_gan"] = counts["train_gan"] * cfg["augment"]["sd"]["iterations"] * gan_ms / 1000 / 3600
-    if throughput is None:
-        source = "ASSUMED throughput (no gpu_check.json: run benchmarks/gpu_check.py on your GPU)"
-    else:
-        source = (f"measured by gpu_check on {throughput['device']} (amp {throughput['amp']}"
-                  f"{', --small: NOT full size' if throughput['small'] else ''}; "
-                  f"{sum(measured)}/{len(measured)} archs measured, the rest assumed)")
-    manifests = sum(1 for _, real in clips.values() if real)
-    return {"hours": hours, "total": sum(hours.values()), "throughput_source": source,
-            "clips_source": f"{manifests}/{len(clips)} datasets from registered manifests"
-                            + ("" if manifests == len(clips) else
-                               f", the rest assumed ({next(n for n, r in clips.values() if not r)}"
-                               " labelled clips each)")}
+    fig = gpu_figures.load(gpu_check, cfg["train"]["amp"])
+    clips = study_clips(cfg, fallback_clips)
+    cost = gpu_hours(cfg, counts, fig, clips, sharing=sharing, profile_k=profile_k,
+                     fraction=expected_fraction(cfg, fraction))
+    lines = [f"GPU-hours on {fig.device} (amp {fig.amp}, {gpu_check})"
+             + ("" if fig.measured else "   PROJECTED (not measured on this GPU)"),
+             f"  {'':<22}{'expected':>10}{'upper bound':>14}"]
+    lines += [f"  {part:<22}{cost['expected'][part]:>10,.1f}{h:>14,.1f}"
+              for part, h in cost["upper"].items() if h]
+    lines += [f"  {'total':<22}{cost['total_expected']:>10,.1f}{cost['total_upper']:>14,.1f}",
+              "  upper bound: every run trains all train.epochs; expected: "
+              + cost["fraction"][1]]
+    by_basis: dict[str, list[str]] = {}
+    for arch, share in cost["sharing"].items():
+        by_basis.setdefault(f"x{share.factor:.2f} ({share.basis})", []).append(arch)
+    top = sorted(cost["epochs_by_arch"].items(), key=lambda kv: -kv[1])
+    lines.append("  expected training + validation per arch: "
+                 + ", ".join(f"{a} {h:,.1f}" for a, h in top))
+    lines.append(f"  sharing ({sharing}; profile gpu_slots={profile_k}):")
+    lines += [f"    {', '.join(archs)}: {basis}" for basis, archs in by_basis.items()]
+    ks = sorted({x.k for x in cost["sharing"].values()})
+    lines.append(f"  start-up: {fig.startup_s:.1f} s per GPU job, one of K={'/'.join(map(str, ks))}"
+                 " slots idle meanwhile")
+    pools = Counter(round(n) for n in cost["pool_clips"].values())
+    lines += [f"  pretraining: {jobs} model(s) x {n:,} pool clips x "
+              f"{cfg['train']['pretrain']['epochs']} epochs" for n, jobs in pools.items()]
+    if sharing == "best" and profile_k < max(ks):
+        alone = gpu_hours(cfg, counts, fig, clips, sharing="profile", profile_k=profile_k,
+                          fraction=cost["fraction"])
+        lines.append(f"  at the profile's gpu_slots={profile_k} (--sharing profile): "
+                     f"{alone['total_expected']:,.1f} expected, {alone['total_upper']:,.1f} upper bound")
+    lines += [f"  clips {name}: {n:,} ({source})" for name, (n, source) in clips.items()]
+    lines += [f"  assumed: {a}" for a in fig.assumed]
+    if not fig.measured:
+        lines.append(f"  provenance: {fig.provenance}")
+    return lines
 
 
 def cost_report(cfg: Mapping[str, Any], *, profile: Mapping[str, Any] | None,
-                gpu_check: str | Path | None, fallback_clips: int) -> str:
+                gpu_check: str | Path | None, fallback_clips: int, sharing: str = "best",
+                fraction: float | None = None) -> str:
     counts = job_counts(cfg)
-    jobs = sum(counts.values())
-    cost = gpu_hours(cfg, counts, read_throughput(gpu_check, cfg["train"]["amp"]),
-                     labelled_clips(cfg, fallback_clips))
     lines = [f"runs (train_model)      {counts['train_model']:>10,}"]
     lines += [f"  {rule:<22}{n:>10,}" for rule, n in counts.items() if n]
-    lines += [f"jobs                    {jobs:>10,}",
+    lines += [f"jobs                    {sum(counts.values()):>10,}",
               f"SLURM submissions       {slurm_submissions(counts, profile):>10,}"
-              + ("" if profile else "   (no profile: one per non-local job)"),
-              "GPU-hours (upper bound: every run trains all train.epochs)"]
-    lines += [f"  {rule:<22}{h:>10,.1f}" for rule, h in cost["hours"].items() if h]
-    lines += [f"  {'total':<22}{cost['total']:>10,.1f}",
-              f"  throughput: {cost['throughput_source']}",
-              f"  clips: {cost['clips_source']}"]
+              + ("" if profile else "   (no profile: one per non-local job)")]
+    if gpu_check is not None:
+        lines += cost_lines(cfg, counts, gpu_check=gpu_check, sharing=sharing,
+                            profile_k=profile_slots(profile), fallback_clips=fallback_clips,
+                            fraction=fraction)
     return "\n".join(lines)
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--cost", action="store_true",
-                        help="add GPU-hours (from --gpu-check's measured throughput)")
+                        help="add GPU-hours: expected and upper bound (from --gpu-check's figures)")
     parser.add_argument("--profile", default="profiles/slurm",
                         help="Snakemake profile folder whose groups size the SLURM submissions "
                              "(default: %(default)s; 'none': one per job)")
-    parser.add_argument("--gpu-check", default="results/benchmarks/gpu_check.json",
-                        help="JSON written by benchmarks/gpu_check.py (default: %(default)s)")
+    parser.add_argument("--gpu-check", default=None,
+                        help="JSON of benchmarks/gpu_check.py from a full-size CUDA run (default: "
+                             "the committed benchmarks/gpu_check_h200.json)")
+    parser.add_argument("--sharing", choices=("best", "profile", "none"), default="best",
+                        help="GPU sharing: the best measured (any K, MPS or not), the profile's "
+                             "gpu_slots K as measured, or one process per GPU (default: %(default)s)")
+    parser.add_argument("--expected-fraction", type=float, default=None,
+                        help="share of train.epochs a run trains under early stopping (default: "
+                             "from the study's logged curves, else assumed 0.5)")
     parser.add_argument("--clips", type=int, default=300,
-                        help="labelled clips assumed for a dataset not yet registered "
-                             "(default: %(default)s, about CK+'s 327)")
+                        help="labelled clips for a dataset neither registered from the study's "
+                             "root nor of a known release (default: %(default)s)")
 
 
 def run(args) -> None:
@@ -215,8 +202,11 @@ def run(args) -> None:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such profile (--profile none: no grouping)")
         profile = yaml.safe_load(path.read_text())
-    report = cost_report(cfg, profile=profile, gpu_check=args.gpu_check,
-                         fallback_clips=args.clips)
-    if not args.cost:
-        report = report.split("\nGPU-hours")[0]
-    print(report)
+    gpu_check = None
+    if args.cost:
+        from ferstudy.gpu_figures import DEFAULT
+
+        packaged = Path(__file__).resolve().parents[2] / DEFAULT   # the checkout's copy
+        gpu_check = args.gpu_check or (packaged if packaged.is_file() else DEFAULT)
+    print(cost_report(cfg, profile=profile, gpu_check=gpu_check, fallback_clips=args.clips,
+                      sharing=args.sharing, fraction=args.expected_fraction))
