@@ -23,9 +23,9 @@ PARTS = ("launch", "data", "device", "model", "first_step")
 
 
 def process_start_time(pid: int | None = None) -> float | None:
-    """When the process began (epoch seconds), or None if unknown. Linux: its age from
-    ``/proc`` (10 ms ticks against the float uptime; psutil's ``create_time`` adds the
-    whole-second boot time, up to 1 s off), elsewhere psutil."""
+    """When the process began (epoch seconds), from ``/proc`` (Linux: 10 ms ticks against the
+    float uptime; psutil's ``create_time`` adds the whole-second boot time, up to 1 s off);
+    None elsewhere, where ``launch`` then counts from the clock's creation."""
     pid = pid or os.getpid()
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as f:
@@ -33,15 +33,9 @@ def process_start_time(pid: int | None = None) -> float | None:
             start_ticks = int(f.read().rpartition(")")[2].split()[19])
         with open("/proc/uptime", encoding="ascii") as f:
             uptime = float(f.read().split()[0])
-        return time.time() - (uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
     except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import psutil
-
-        return psutil.Process(pid).create_time()
-    except Exception:  # noqa: BLE001 - psutil missing or the process gone: no figure
         return None
+    return time.time() - (uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
 
 
 class StartupClock:
