@@ -12,7 +12,9 @@ apart: paid once per machine or allocation). Per mode it prints the median per r
 - wall: the process's whole life (launch to exit), what a job costs its slot;
 
 then the fraction of each the worker saves. Snakemake's own per-job overhead (its job
-script preamble, scheduling) is outside both and not counted.
+script preamble, scheduling) is outside both and not counted; ``--snakemake`` also times the
+same runs as a grid through Snakemake (``--cores``, train_model only), without and with a
+worker: the wall a study sees.
 
 The runs are a tiny study at demo size (toy clips, 8 x 48 px grey, width 0.125, a few
 epochs): the start-up is then most of a job, as in the demo grids. On a GPU each worker child
@@ -21,6 +23,7 @@ the imports only, and CUDA's init remains per job.
 
     python benchmarks/startup_tax.py                        # 6 runs per mode, resnet3d, 2 epochs
     python benchmarks/startup_tax.py --runs 10 --arch resnet2d_lstm --epochs 1 --threads 2
+    python benchmarks/startup_tax.py --snakemake --cores 2  # and the grid through Snakemake
 """
 from __future__ import annotations
 
@@ -35,13 +38,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 # the toy clip store and the job arguments are test fixtures (tests/), not the package
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 
 from ferstudy.train import worker  # noqa: E402
+from toyclips import TOY_CLASSES  # noqa: E402
 from worker_jobs import toy_results, train_job  # noqa: E402
+
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 # one job: what workflow/scripts/train_model.py imports and calls
 JOB = """
@@ -73,6 +81,41 @@ def run_mode(mode: str, jobs: list[Path], scratch: Path, socket: str) -> list[di
     return rows
 
 
+def grid_wall(root: Path, args, with_worker: bool) -> float:
+    """Seconds for ``args.runs`` ri runs (seeds) as train_model jobs through Snakemake in
+    ``root`` (a fresh results tree), with or without a worker at the default socket."""
+    toy_results(root, frames=args.frames, size=args.size)
+    config = {"datasets": {"ckplus": {"root": str(root / "none")}},
+              "study": {"datasets": ["ckplus"], "archs": [args.arch], "inits": ["ri"],
+                        "augments": ["none"], "seeds": list(range(args.runs)), "folds": [0],
+                        "classes": list(TOY_CLASSES), "cross_dataset": False},
+              "train": {"epochs": args.epochs, "batch_size": 8, "width": 0.125,
+                        "threads": args.threads}}
+    (root / "config.yaml").write_text(yaml.safe_dump(config))
+    targets = [f"results/runs/ckplus/{args.arch}/supervised/ri/none/full/seed{s}/fold0/"
+               "metrics.json" for s in range(args.runs)]
+    socket = str(root / ".snakemake" / "train-worker.sock")
+    if with_worker:
+        worker.start(socket)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    env.pop("FERSTUDY_TRAIN_WORKER", None)
+    try:
+        t0 = time.time()
+        subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(root),
+                        "--configfile", str(root / "config.yaml"), "--cores", str(args.cores),
+                        "--quiet", "--allowed-rules", "train_model", "--", *targets],
+                       env=env, check=True, capture_output=True)
+        wall = time.time() - t0
+    finally:
+        if with_worker:
+            worker.stop(socket)
+    via = {json.loads((root / t).with_name("provenance.json").read_text())["startup"]["worker"]
+           for t in targets}
+    assert via == {with_worker}, via
+    return wall
+
+
 def median(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
@@ -85,6 +128,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--size", type=int, default=48)
+    parser.add_argument("--snakemake", action="store_true",
+                        help="also time the runs as a grid through Snakemake")
+    parser.add_argument("--cores", type=int, default=2, help="--snakemake: Snakemake --cores")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="startup_tax") as tmp:
@@ -112,6 +158,8 @@ def main() -> None:
             a, b = (json.loads((scratch / m / f"seed{seed}" / "metrics.json").read_text())
                     for m in ("in-process", "worker"))
             assert a["accuracy"] == b["accuracy"] and a["macro_f1"] == b["macro_f1"]
+        if args.snakemake:
+            grid = {w: grid_wall(scratch / f"grid-{w}", args, w) for w in (False, True)}
 
     print(f"{args.runs} runs per mode: {args.arch}, {args.frames} x {args.size} px grey, "
           f"{args.epochs} epochs, {args.threads} thread(s); python {sys.version.split()[0]}, "
@@ -129,6 +177,10 @@ def main() -> None:
         print(f"worker saves {saved:.0%} of the {what} per run "
               f"({median(before, key):.2f}s -> {median(after, key):.2f}s)")
     print(f"worker start (once per machine / allocation): {started:.2f}s")
+    if args.snakemake:
+        print(f"the {args.runs} runs through Snakemake (--cores {args.cores}): "
+              f"{grid[False]:.1f}s in-process, {grid[True]:.1f}s with a worker "
+              f"(+ its {started:.1f}s start): {1 - grid[True] / grid[False]:.0%} saved")
 
 
 if __name__ == "__main__":
