@@ -236,6 +236,25 @@ def test_a_cancelled_job_kills_its_child(live, workdir):
     assert wc.request(live, "ping")       # the worker lives on
 
 
+PRELOAD_QUERIES = """
+import torch
+queries = []
+torch.cuda.is_available = lambda: queries.append("is_available") or False
+torch.cuda.device_count = lambda: queries.append("device_count") or 0
+torch.cuda.init = lambda: queries.append("init")
+from ferstudy.train import worker
+worker.preload()
+print(queries)
+"""
+
+
+def test_the_worker_preload_leaves_cuda_alone():
+    # a CUDA query before fork initialises the driver in the worker: no child could use the GPU
+    out = subprocess.run([sys.executable, "-c", PRELOAD_QUERIES], capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_process_start_time_brackets_a_process_launch():
     from ferstudy.train.startup import process_start_time
 

@@ -110,11 +110,7 @@ def serve(path: str) -> None:
         log.info("another train-worker holds %s.lock: not starting a second", path)
         return
     t0 = time.perf_counter()
-    for name in PRELOAD:
-        importlib.import_module(name)
-    import torch
-
-    assert not torch.cuda.is_initialized(), "the worker must not initialise CUDA"
+    preload()
     log.info("imported %s in %.1fs (%d thread(s))", ", ".join(PRELOAD),
              time.perf_counter() - t0, threading.active_count())
     if os.path.exists(path):
@@ -177,6 +173,17 @@ def serve(path: str) -> None:
             os.unlink(path)
         listener.close()
         log.info("stopped after %d job(s)", served)
+
+
+def preload() -> None:
+    """Import PRELOAD, and check that CUDA was left alone (a forked child could not use it)."""
+    for name in PRELOAD:
+        importlib.import_module(name)
+    import torch
+
+    if torch.cuda.is_initialized():
+        raise RuntimeError("importing the training modules initialised CUDA: a forked child "
+                           "could not use the GPU; the train-worker cannot run")
 
 
 def _reply(conn: socket.socket, message: dict) -> None:
