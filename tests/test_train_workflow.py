@@ -16,6 +16,13 @@ RUN = "{ds}/resnet2d_lstm/supervised/{init}/none/full/seed0/fold0"
 
 
 def test_train_grid_through_snakemake(tmp_path):
+    targets = run_train_grid(tmp_path)
+    check_train_grid(tmp_path, targets, worker=False)
+
+
+def run_train_grid(tmp_path: Path) -> list[str]:
+    """Three jobs through Snakemake in ``tmp_path``: ri on a single set, pretrain + ft on the
+    merged set; returns the metrics.json targets (tests/test_train_worker.py reuses it)."""
     for i, name in enumerate(["ckplus", "mug"]):
         cs = toy_clipset(subjects=8, frames=4, size=32, folds=4, seed=i, dataset=name)
         write_store(tmp_path / "results" / "aligned" / name, cs.clips, cs.intensity, cs.index)
@@ -41,6 +48,11 @@ def test_train_grid_through_snakemake(tmp_path):
            "--allowed-rules", "train_model", "pretrain_model", "--", *targets]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return targets
+
+
+def check_train_grid(tmp_path: Path, targets: list[str], *, worker: bool) -> None:
+    """The runs' files and logs; ``worker``: whether a train-worker trained them."""
     for target in targets:
         metrics = json.loads((tmp_path / target).read_text())
         assert metrics["epochs"] == 2 and metrics["n_test"] > 0
@@ -52,6 +64,11 @@ def test_train_grid_through_snakemake(tmp_path):
         # an ft run records the datasets behind its weights (cross-dataset tests need to know)
         assert metrics["pretrain_sources"] == (["ckplus", "mug"] if "/ft/" in target else [])
         assert metrics["pretrain_protocol"] == ("full" if "/ft/" in target else None)
+        # the start-up tax, process start to the first step, in its parts (a record only)
+        startup = json.loads((run / "provenance.json").read_text())["startup"]
+        assert startup["worker"] is worker and startup["complete"]
+        parts = sum(startup[f"{p}_s"] for p in ("launch", "data", "device", "model", "first_step"))
+        assert startup["total_s"] > 0 and abs(parts - startup["total_s"]) < 0.01
     logs = tmp_path / "results" / "logs"
     pretrained = tmp_path / "results" / "pretrain" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0-full" / "model.pt"
     assert pretrained.is_file()
@@ -60,6 +77,7 @@ def test_train_grid_through_snakemake(tmp_path):
     assert "loaded: backbone.conv1.weight" in ft_log
     ri_log = (logs / "train_model" / (RUN.format(ds="ckplus", init="ri") + ".log")).read_text()
     assert "ft weights" not in ri_log and "epoch 2/2" in ri_log
+    assert "start-up: " in ri_log and ("train-worker at" in ri_log) is worker
     pre_log = (logs / "pretrain_model" / "merged-ckplus+mug" / "resnet2d_lstm" / "fold0-full.log").read_text()
     assert "pool fold0-full: ['ckplus', 'mug'] (full" in pre_log
     assert not (tmp_path / "results" / "pretrain" / "ckplus").exists()   # ri needs none

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("ferstudy.datasets.cli_register", "register a dataset: manifest, folds, rejections"),
     "download": ("ferstudy.datasets.cli_download", "fetch a public dataset (RAVDESS): resumable, verified"),
     "train": ("ferstudy.train.cli", "train one grid point (run folder: model, metrics, predictions)"),
+    "train-worker": ("ferstudy.train.worker", "start|stop|status the warm train-worker that forks train jobs (no per-job torch import)"),
     "pretrain": ("ferstudy.train.cli", "pretrain an architecture for ft on a pool without the test fold"),
     "fetch-resources": ("ferstudy.resources", "fetch face models and real-face media (sha256-checked)"),
     "render-demo": ("ferstudy.demo.cli", "render the demo datasets in their native layouts"),

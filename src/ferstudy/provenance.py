@@ -3,7 +3,8 @@
 A run records the settings it was made with (``ferstudy.settings.run_lineage``: its own slice
 and its upstream jobs'), their short ``settings_hash``, the software versions, the workflow's
 git commit when known, the device, and the sha256 of its input manifests (registry manifest,
-aligned store index, synthetic store index, pretrained weights). ``gather_results`` compares
+aligned store index, synthetic store index, pretrained weights), and (a record only, hashed by
+nothing) its start-up timing, ``startup`` (ferstudy.train.startup). ``gather_results`` compares
 each run's hash with the one the current config implies and refuses stale runs, naming them
 and the command that reruns them.
 """
@@ -51,7 +52,10 @@ def git_commit(repo: Path = REPO) -> str | None:
 
 
 def write_provenance(run_dir: str | Path, lineage: Mapping[str, Any], *, device: str,
-                     inputs: Iterable[str | Path]) -> dict[str, Any]:
+                     inputs: Iterable[str | Path],
+                     startup: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``startup``: the job's start-up timing (ferstudy.train.startup), a record only: no
+    hash or table reads it."""
     record = {
         "settings_hash": settings_hash(lineage),
         "settings": dict(lineage),
@@ -60,6 +64,8 @@ def write_provenance(run_dir: str | Path, lineage: Mapping[str, Any], *, device:
         "device": device,
         "inputs": {str(p): sha256_file(p) for p in sorted(map(str, inputs)) if Path(p).is_file()},
     }
+    if startup is not None:
+        record["startup"] = dict(startup)
     atomic.write_json(Path(run_dir) / FILE, record)
     return record
 

@@ -78,14 +78,21 @@ def run(args: argparse.Namespace) -> None:
 
 
 def train_from_workflow(*, config: dict, lineage: dict, wildcards: dict, run_dir,
-                        pretrained=None, synthetic=None, threads: int = 1, log=print) -> dict:
-    """Shared by the train_model rule and ``ferstudy train``: read the stores, train, write
-    the run folder and its provenance.json. ``config``: the job's settings slice with runtime
-    values and ``results`` (ferstudy.settings.train / job_config); ``lineage``:
-    ferstudy.settings.run_lineage of the run."""
+                        pretrained=None, synthetic=None, threads: int = 1, log=print,
+                        startup=None) -> dict:
+    """Shared by the train_model rule, ``ferstudy train`` and the train-worker: read the
+    stores, train, write the run folder and its provenance.json. ``config``: the job's
+    settings slice with runtime values and ``results`` (ferstudy.settings.train / job_config);
+    ``lineage``: ferstudy.settings.run_lineage of the run. ``startup``: a
+    ferstudy.train.startup.StartupClock (default: one from this process's start)."""
+    from ferstudy.train.startup import StartupClock
+
+    startup = startup or StartupClock()
     from ferstudy.clipstore import load_dataset, read_store
     from ferstudy.runkey import RunKey
     from ferstudy.train.run import train_run
+
+    startup.lap("launch")   # torch and the training modules are imported by now
 
     spec = RunKey(dataset=wildcards["dataset"], arch=wildcards["arch"],
                    method=wildcards["method"], init=wildcards["init"],
@@ -94,7 +101,7 @@ def train_from_workflow(*, config: dict, lineage: dict, wildcards: dict, run_dir
     clips = load_dataset(config["results"], spec.dataset, mmap=False)
     syn = read_store(Path(synthetic).parent, mmap=False) if synthetic else None
     metrics = train_run(spec, config, run_dir, clips=clips, synthetic=syn, pretrained=pretrained,
-                        threads=threads, log=log)
+                        threads=threads, log=log, startup=startup)
     from ferstudy.config import dataset_members
     from ferstudy.provenance import write_provenance
 
@@ -102,5 +109,6 @@ def train_from_workflow(*, config: dict, lineage: dict, wildcards: dict, run_dir
     inputs = [p for m in dataset_members(spec.dataset)
               for p in (results / "registry" / f"{m}.csv", results / "aligned" / m / "index.csv")]
     inputs += [p for p in (synthetic, pretrained) if p]
-    write_provenance(run_dir, lineage, device=metrics["device"], inputs=inputs)
+    write_provenance(run_dir, lineage, device=metrics["device"], inputs=inputs,
+                     startup=startup.record())
     return metrics

@@ -130,13 +130,15 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         checkpoint_path: str | Path | None = None, fingerprint: str = "",
         log: Callable[[str], None] = print,
         on_epoch_end: Callable[[int], None] | None = None,
-        optimistic_probe: Callable[[torch.nn.Module], float] | None = None) -> FitResult:
+        optimistic_probe: Callable[[torch.nn.Module], float] | None = None,
+        on_first_step: Callable[[], None] | None = None) -> FitResult:
     """Train ``model`` (already on ``device``) with ``method``; see the module docstring.
     ``augment_fn(x, generator)`` is the run's DA transform for training batches (or None).
     ``on_epoch_end(epoch)`` runs after each checkpoint (tests use it to simulate a kill).
     ``optimistic_probe(model)``: only for a dataset on its release's split, the test accuracy
     of each epoch's model, logged as curve column ``test_acc_optimistic`` to reproduce the
-    papers' best-epoch-on-test figure; nothing here reads it (selection stays on validation)."""
+    papers' best-epoch-on-test figure; nothing here reads it (selection stays on validation).
+    ``on_first_step()`` runs once, after this call's first optimiser step (start-up timing)."""
     method.heads.to(device)
     params = list(model.parameters()) + list(method.heads.parameters())
     optimizer = make_optimizer(params, cfg)
@@ -211,6 +213,9 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
             scaler.step(optimizer)
             scaler.update()
             method.after_step(model)
+            if on_first_step is not None:
+                on_first_step()
+                on_first_step = None
             sums["loss"] += loss.item() * len(x)
             sums["acc"] += float(logs.get("acc", float("nan"))) * len(x)
             seen += len(x)

@@ -23,6 +23,7 @@ from ferstudy.train.metrics import classification_metrics
 from ferstudy.train.outputs import (diagnostics_frame, predictions_frame, split_frame,
                                     write_run_outputs)
 from ferstudy.train.predict import predict
+from ferstudy.train.startup import StartupClock
 
 # train.* keys left out of the resume fingerprint: runtime-only (one list: ferstudy.settings)
 # and the pretrain section (an ft run's weights enter the fingerprint as `ft`)
@@ -62,9 +63,10 @@ def augment_function(augment: str, da_params: dict):
 
 def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthetic=None,
               pretrained: str | Path | None = None, threads: int = 1, log=print,
-              on_epoch_end=None) -> dict:
+              on_epoch_end=None, startup: StartupClock | None = None) -> dict:
     """Train ``spec`` on ``clips`` (a ClipSet: the dataset or merged set) and write the run
-    folder ``out_dir``; return metrics. ``pretrained``: the pretrain_model output for ``ft``."""
+    folder ``out_dir``; return metrics. ``pretrained``: the pretrain_model output for ``ft``.
+    ``startup``: the job's start-up clock (laps: device, data, model, first step)."""
     from ferstudy.methods import METHODS
 
     from ferstudy.archs.zoo import clip_frames
@@ -74,14 +76,20 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
     # a still store (T = 1) repeated to the T of an arch built for clips (align.frames)
     clips = clips.with_frames(clip_frames(spec.arch, clips.shape[0],
                                           config.get("align", {}).get("frames")))
+    clock = startup or StartupClock()
+    clock.lap("data")
     device = dev.pick_device(tcfg["device"])
     dev.configure(device, threads=threads, deterministic=tcfg["deterministic"])
+    if device.type == "cuda":
+        torch.cuda.init()   # CUDA's start-up belongs to `device`, not to the first step
+    clock.lap("device")
     data = build_run_data(clips, name=spec.dataset, fold=spec.fold,
                           study_classes=config["study"]["classes"],
                           val_fraction=tcfg["val_fraction"], seed=spec.seed,
                           protocol=spec.protocol, synthetic=synthetic,
                           synthetic_ratio=config.get("augment", {}).get("sd", {}).get("ratio", 1.0),
                           log=log)
+    clock.lap("data")
     log(f"run {str(spec)}: {len(data.train)} train ({data.notes.get('n_synthetic', 0)} "
         f"synthetic), {len(data.val)} val, {len(data.test)} test clips; classes "
         f"{list(data.classes)}; device {dev.describe(device)}, amp "
@@ -92,6 +100,7 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
     ft = ft_source(tcfg["pretrain"], pretrained, spec) if spec.init == "ft" else None
     model, report = build_initialised(spec.arch, spec.init, kwargs, seed=spec.seed, ft=ft, log=log)
     model = dev.prepare_model(model, device)
+    clock.lap("model")
     data.notes["ft"] = None if report is None else {
         "source": report.source, "sources": report.sources, **report.pool,
         "loaded": len(report.loaded),
@@ -108,7 +117,8 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
                  augment_fn=augment_function(spec.augment, config.get("augment", {}).get("da", {})),
                  checkpoint_path=out_dir / "checkpoint.pt", fingerprint=key, log=log,
                  on_epoch_end=on_epoch_end,
-                 optimistic_probe=optimistic_probe(config, spec, data, device))
+                 optimistic_probe=optimistic_probe(config, spec, data, device),
+                 on_first_step=lambda: (clock.first_step(), log(clock.summary())))
     metrics = finish(spec, config, out_dir, data, model, method, result, kwargs, device, threads, log)
     (out_dir / "checkpoint.pt").unlink(missing_ok=True)
     return metrics
