@@ -4,6 +4,9 @@ single job keeps the SLURM plugin's job-step route. No SLURM needed: the job com
 from stubs of the workflow and job (the real run is tests/test_cluster_slurm.py)."""
 from __future__ import annotations
 
+import importlib.util
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +95,43 @@ def test_share_wrapper_runs_the_command_and_returns_its_status_without_mps(tmp_p
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout.splitlines()[-1] == "None"
     assert "slurm-packed:" in proc.stdout   # the note on MPS, in the group job's log
+
+
+FAKE_MPS = """#!/bin/sh
+# stand-in for nvidia-cuda-mps-control: -d creates the control pipe, `quit` on stdin removes it
+if [ "$1" = -d ]; then mkfifo "$CUDA_MPS_PIPE_DIRECTORY/control"; exit 0; fi
+read cmd; [ "$cmd" = quit ] && rm -f "$CUDA_MPS_PIPE_DIRECTORY/control"
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ferstudy.gpu_share") is None,
+                    reason="needs `ferstudy gpu-share` (ferstudy.gpu_share)")
+def test_share_wrapper_runs_the_command_inside_the_allocations_own_mps_daemon(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-cuda-mps-control").write_text(FAKE_MPS)
+    (bin_dir / "nvidia-cuda-mps-control").chmod(0o755)
+    probe = "import os; d = os.environ['CUDA_MPS_PIPE_DIRECTORY']; print(d, os.path.exists(d + '/control'))"
+    proc = subprocess.run([sys.executable, "-m", packed.SHARE_MODULE, "--", sys.executable, "-c",
+                           probe], capture_output=True, text=True,
+                          env={"PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(tmp_path),
+                               "PATH": f"{bin_dir}:/usr/bin:/bin", "SLURM_JOB_ID": "42"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pipe_dir = tmp_path / "ferstudy-mps-42"
+    assert f"{pipe_dir} True" in proc.stdout                # the job joined the daemon
+    assert not (pipe_dir / "control").exists()              # and the daemon was stopped after
+
+
+def test_share_wrapper_passes_sigterm_to_the_command(tmp_path):
+    """scancel / the time limit: the inner Snakemake gets the signal and its exit status is
+    the wrapper's (MPS, where started, is stopped after it)."""
+    child = ("import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(7)); "
+             "print('ready', flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-m", packed.SHARE_MODULE, "--", sys.executable,
+                             "-c", child], stdout=subprocess.PIPE, text=True,
+                            env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin",
+                                 "TMPDIR": str(tmp_path)})
+    while "ready" not in proc.stdout.readline():
+        pass
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 7

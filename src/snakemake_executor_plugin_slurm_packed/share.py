@@ -38,8 +38,10 @@ def gpu_share(action: str, directory: Path) -> bool:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     out = (proc.stdout + proc.stderr).strip()
     if proc.returncode != 0:
-        print(f"slurm-packed: `ferstudy gpu-share {action}` failed (exit {proc.returncode}); the "
-              f"jobs take turns on the GPU: {out.splitlines()[-1] if out else ''}", flush=True)
+        why = ("this ferstudy has no `gpu-share` command" if "invalid choice: 'gpu-share'" in out
+               else f"`ferstudy gpu-share {action}` failed (exit {proc.returncode}): "
+                    + (out.splitlines()[-1] if out else ""))
+        print(f"slurm-packed: no MPS ({why}); the jobs take turns on the GPU", flush=True)
         return False
     print(f"slurm-packed: {out}", flush=True)
     return True
