@@ -16,10 +16,11 @@ Single jobs keep the SLURM plugin's job-step route unchanged.
 
 Every grid point stays its own Snakemake job with its own outputs: the inner Snakemake gets the
 group's ``--target-jobs`` as before and runs with ``--nolock`` (Snakemake passes it to every
-spawned job, so it never takes the submitting run's lock on the same folder); a failed grid
-point fails the group job, and the submitting run reruns only what is missing. The settings
-are the SLURM plugin's, under this plugin's prefix: ``--slurm-packed-<setting>`` (profile key
-``slurm-packed-<setting>``).
+spawned job, so it never takes the submitting run's lock on the same folder). A failed grid
+point fails the group job, which the submitting Snakemake handles as with the plain SLURM
+plugin (it removes the outputs of the group's jobs and resubmits the group while ``retries``
+last). The settings are the SLURM plugin's, under this plugin's prefix:
+``--slurm-packed-<setting>`` (profile key ``slurm-packed-<setting>``).
 """
 from __future__ import annotations
 
