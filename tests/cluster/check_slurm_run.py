@@ -120,13 +120,19 @@ def check_slurm_records(work: Path) -> None:
     ok(f"sacct -c (jobcomp/filetxt) records all {len(done)} jobs COMPLETED")
 
 
-def check_packing(work: Path, n_train: int) -> None:
-    """The group job's own Snakemake log: how many train_model jobs it ran at once."""
+def train_group_log(work: Path) -> str:
+    """The kept sbatch log of the train group job: its inner Snakemake's output."""
     logs = sorted((work / "slurm" / ".snakemake" / "slurm_logs").glob("group_*/**/*.log"))
     text = "\n".join(p.read_text(errors="replace") for p in logs
                       if "rule train_model" in p.read_text(errors="replace"))
     if not text:
         fail("no kept sbatch log of the train group job (--slurm-packed-keep-successful-logs)")
+    return text
+
+
+def check_packing(work: Path, n_train: int) -> None:
+    """The group job's own Snakemake log: how many train_model jobs it ran at once."""
+    text = train_group_log(work)
     if "--executor local" not in text or "slurm-jobstep" in text:
         fail("the train group's inner Snakemake did not run with the local executor "
              "(slurm-packed) but with the job-step one")
@@ -150,33 +156,62 @@ def check_packing(work: Path, n_train: int) -> None:
 
 
 def check_overlap(work: Path, n_train: int, group_ids: list[str]) -> None:
-    """The train runs of one allocation overlapped in time, by the runs' own logs: each line is
-    stamped by the training process, the first after its data is loaded, the last when its
-    outputs are written. (Output and benchmark file times cannot tell: the submitting Snakemake
-    touches a group's outputs when the group job ends.)"""
+    """The train runs of one allocation overlapped in time, by two clocks: the group's inner
+    Snakemake stamps each job's start (`[date]` + `localrule train_model:` ... `jobid: N`) and
+    end (`[date]` + `Finished jobid: N`), to the second; each run's own log is stamped by the
+    training process, its first line after the data is loaded, its last when the outputs are
+    written. (File times cannot tell: the submitting Snakemake touches a group's outputs and
+    benchmark files when the group job ends.)"""
+    if len(group_ids) != 1:
+        fail(f"expected the {n_train} train_model jobs in one group job, got {len(group_ids)}")
+    text = train_group_log(work)
+    stamp = r"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]\n"
+    starts = {int(j): _snakemake_time(t) for t, j in re.findall(
+        stamp + r"(?:local)?rule train_model:\n(?:    .*\n)*?    jobid: (\d+)", text)}
+    ends = {int(j): _snakemake_time(t) for t, j in re.findall(
+        stamp + r"Finished jobid: (\d+) \(Rule: train_model\)\n\d+ of " + str(n_train), text)}
+    if len(starts) != n_train or starts.keys() != ends.keys():
+        fail(f"group log: train_model starts for jobs {sorted(starts)}, ends for {sorted(ends)}")
+    jobs = [(starts[j], ends[j]) for j in starts]
+
     logs = sorted((work / "slurm" / "results" / "logs" / "train_model").rglob("*.log"))
-    if len(logs) != n_train or len(group_ids) != 1:
-        fail(f"expected {n_train} train_model logs from one group job, got {len(logs)} from "
-             f"{len(group_ids)} group job(s)")
-    stamp = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ", re.M)
-    spans = []
+    line = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ", re.M)
+    runs = []
     for log in logs:
         times = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S,%f").timestamp()
-                 for t in stamp.findall(log.read_text(errors="replace"))]
+                 for t in line.findall(log.read_text(errors="replace"))]
         if len(times) < 2:
             fail(f"{log}: fewer than two timestamped lines")
-        spans.append((min(times), max(times)))
-    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
-    running = peak = 0
-    for _, step in events:   # an end sorts before a start at the same instant: touching != overlap
+        runs.append((min(times), max(times)))
+    if len(runs) != n_train:
+        fail(f"expected {n_train} train_model logs, got {len(runs)}")
+
+    t0 = min(a for a, _ in jobs)
+
+    def shown(spans):
+        return ", ".join(f"{a - t0:.0f}-{b - t0:.0f}s" for a, b in sorted(spans))
+
+    if peak(jobs) < 2:   # the training spans are seconds long here: shown, not required
+        fail(f"the train_model runs of group job {group_ids[0]} did not overlap in time: jobs "
+             f"{shown(jobs)}; training {shown(runs)}")
+    ok(f"grid points of one allocation overlap in time: {n_train} train_model jobs of group job "
+       f"{group_ids[0]}, up to {peak(jobs)} at once (jobs {shown(jobs)}); their training, by "
+       f"the runs' own logs, up to {peak(runs)} at once ({shown(runs)})")
+
+
+def _snakemake_time(text: str) -> float:
+    """Snakemake's log stamp, e.g. `Fri Dec  4 22:12:41 2026`, as a POSIX time."""
+    return datetime.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y").timestamp()
+
+
+def peak(spans: list[tuple[float, float]]) -> int:
+    """The most spans open at one instant (an end sorts before a start at the same instant:
+    touching is not overlapping)."""
+    running = top = 0
+    for _, step in sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans]):
         running += step
-        peak = max(peak, running)
-    t0 = min(a for a, _ in spans)
-    shown = ", ".join(f"{a - t0:.1f}-{b - t0:.1f}s" for a, b in sorted(spans))
-    if peak < 2:
-        fail(f"the train_model runs of group job {group_ids[0]} did not overlap in time: {shown}")
-    ok(f"grid points of one allocation overlap in time: {n_train} train_model runs of group job "
-       f"{group_ids[0]}, up to {peak} at once (first to last line of each run's log: {shown})")
+        top = max(top, running)
+    return top
 
 
 def _scrub(obj, roots):
