@@ -47,15 +47,16 @@ def test_shipped_slurm_profile_submits_the_pitfalls_grid_in_about_2000_jobs():
 
 def test_gpu_rules_share_a_gpu_in_the_profiles():
     """Each GPU rule books a gpu_slots share; the SLURM profile asks for ONE GPU per group
-    job with a string gres (summed integer `gpu` would book k GPUs) and sizes a group for
-    jobs run one after another (the plugin's inner Snakemake runs --jobs 1) with a
-    local-scoped gpu_slots of 1; profiles/local-gpu runs several at once."""
+    job with a string gres (summed integer `gpu` would book k GPUs) and runs a group's jobs
+    gpu_slots > 1 at once (executor slurm-packed) with a local-scoped gpu_slots, as
+    profiles/local-gpu runs several at once."""
     shipped = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     local = yaml.safe_load((ROOT / "profiles" / "local-gpu" / "config.yaml").read_text())
     rules = "".join((ROOT / "workflow" / "rules" / f).read_text() for f in ("train.smk", "augment.smk"))
     assert rules.count("gpu_slots=1") == 4
     assert shipped["set-resource-scopes"]["gpu_slots"] == "local"
-    assert shipped["resources"]["gpu_slots"] == 1 and local["resources"]["gpu_slots"] > 1
+    assert shipped["executor"] == "slurm-packed"
+    assert shipped["resources"]["gpu_slots"] > 1 and local["resources"]["gpu_slots"] > 1
     for rule in ("pretrain_external", "pretrain_model", "train_model", "train_gan", "generate_clips"):
         res = shipped["set-resources"][rule]
         assert res["gres"] == "'gpu:1'" and res["gpu"] == 0, rule

@@ -14,6 +14,7 @@ import math
 import re
 import sys
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +22,15 @@ import pandas as pd
 import yaml
 
 # What the profile asks for (profiles/slurm/config.yaml), as squeue prints it: the 4 tiny
-# train runs go into ONE group job holding one GPU, booked for 1 run's CPUs and memory and the
-# sum of the 4 runs' wall times (the plugin runs a group's jobs one after another).
-GPU_SLOTS = 1
+# train runs go into ONE group job holding one GPU, where the slurm-packed executor runs them
+# gpu_slots = 4 at once, so Snakemake books 4 runs' CPUs (4 x 8) and memory (4 x 16000M,
+# which squeue prints as 62.50G) and one round of wall time (1 h).
+GPU_SLOTS = 4
 EXPECTED = {
-    "train_model": {"gres": "gres:gpu:1", "cpus": "8", "mem": "16000M", "time": "4:00:00"},
-    # the 2 evaluation groups (one per training set) in one group job, stacked: 2 x 30 min
-    "evaluate_cross": {"gres": "gres:gpu:1", "cpus": "4", "mem": "16000M", "time": "1:00:00"},
+    "train_model": {"gres": "gres:gpu:1", "cpus": "32", "mem": "62.50G", "time": "1:00:00"},
+    # the 2 evaluation groups (one per training set) in one group job, side by side: 2 x 4
+    # CPUs, 2 x 16000M, one round of 30 min
+    "evaluate_cross": {"gres": "gres:gpu:1", "cpus": "8", "mem": "32000M", "time": "30:00"},
     "register_dataset": {"gres": "N/A", "mem": "4000M", "time": "1:00:00"},
     "align_shard": {"gres": "N/A", "mem": "4000M", "time": "2:00:00"},
 }
@@ -102,8 +105,9 @@ def check_slurm_records(work: Path) -> None:
 
     trains = [j for j in jobs if rule_of(j) == "train_model"]
     ok(f"{planned['train_model']} train_model jobs in {len(trains)} group job(s) on one GPU each, "
-       f"booked in series ({EXPECTED['train_model']})")
+       f"booked for gpu_slots={GPU_SLOTS} at once ({EXPECTED['train_model']})")
     check_packing(work, planned["train_model"])
+    check_overlap(work, planned["train_model"], [j["id"] for j in trains])
 
     done = {}
     for line in (work / "sacct_completion.txt").read_text().splitlines():
@@ -116,33 +120,98 @@ def check_slurm_records(work: Path) -> None:
     ok(f"sacct -c (jobcomp/filetxt) records all {len(done)} jobs COMPLETED")
 
 
-def check_packing(work: Path, n_train: int) -> None:
-    """The group job's own Snakemake log: how many train_model jobs ran at once, and whether
-    SLURM held a job step back (steps that share the job's one GPU)."""
+def train_group_log(work: Path) -> str:
+    """The kept sbatch log of the train group job: its inner Snakemake's output."""
     logs = sorted((work / "slurm" / ".snakemake" / "slurm_logs").glob("group_*/**/*.log"))
     text = "\n".join(p.read_text(errors="replace") for p in logs
                       if "rule train_model" in p.read_text(errors="replace"))
     if not text:
-        fail("no kept sbatch log of the train group job (--slurm-keep-successful-logs)")
-    # The group's Snakemake prints `rule train_model:` when it starts a job step and
-    # `Finished jobid: N (Rule: train_model)` + `k of <group size> steps` when one ends; the
-    # Snakemake inside each step logs into the same file (`localrule`, `1 of 1 steps`).
+        fail("no kept sbatch log of the train group job (--slurm-packed-keep-successful-logs)")
+    return text
+
+
+def check_packing(work: Path, n_train: int) -> None:
+    """The group job's own Snakemake log: how many train_model jobs it ran at once."""
+    text = train_group_log(work)
+    if "--executor local" not in text or "slurm-jobstep" in text:
+        fail("the train group's inner Snakemake did not run with the local executor "
+             "(slurm-packed) but with the job-step one")
+    # The group's Snakemake prints `localrule train_model:` when it starts a job and
+    # `Finished jobid: N (Rule: train_model)` + `k of <group size> steps` when one ends.
     lines = text.splitlines()
     running = peak = 0
     for i, line in enumerate(lines):
-        if re.match(r"rule train_model:", line):
+        if re.match(r"(local)?rule train_model:", line):
             running += 1
             peak = max(peak, running)
         elif (re.match(r"Finished jobid: \d+ \(Rule: train_model\)", line) and i + 1 < len(lines)
               and re.match(rf"\d+ of {n_train} steps", lines[i + 1])):
             running -= 1
-    held = "Job step creation temporarily disabled" in text or "Requested nodes are busy" in text
     if peak != min(GPU_SLOTS, n_train):
-        fail(f"the train group ran at most {peak} train_model jobs at once; gpu_slots={GPU_SLOTS}"
-             " (the plugin's inner Snakemake runs with --jobs 1: has that changed?)")
-    ok(f"packed: {n_train} train_model jobs in one group job on one GPU, at most {peak} at once"
-       + ("; SLURM held a step back (steps do not share the GPU: see README)" if held
-          else "; no step held back by SLURM"))
+        fail(f"the train group ran at most {peak} train_model jobs at once; gpu_slots={GPU_SLOTS}")
+    # the MPS wrapper's note (the test node's GPUs are count-only: no MPS here)
+    mps = next((ln for ln in lines if ln.startswith("slurm-packed:")), "slurm-packed: no MPS note")
+    ok(f"packed: {n_train} train_model jobs in one group job on one GPU, at most {peak} at once "
+       f"(local executor, no job steps; {mps.removeprefix('slurm-packed: ')})")
+
+
+def check_overlap(work: Path, n_train: int, group_ids: list[str]) -> None:
+    """The train runs of one allocation overlapped in time, by two clocks: the group's inner
+    Snakemake stamps each job's start (`[date]` + `localrule train_model:` ... `jobid: N`) and
+    end (`[date]` + `Finished jobid: N`), to the second; each run's own log is stamped by the
+    training process, its first line after the data is loaded, its last when the outputs are
+    written. (File times cannot tell: the submitting Snakemake touches a group's outputs and
+    benchmark files when the group job ends.)"""
+    if len(group_ids) != 1:
+        fail(f"expected the {n_train} train_model jobs in one group job, got {len(group_ids)}")
+    text = train_group_log(work)
+    stamp = r"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]\n"
+    starts = {int(j): _snakemake_time(t) for t, j in re.findall(
+        stamp + r"(?:local)?rule train_model:\n(?:    .*\n)*?    jobid: (\d+)", text)}
+    ends = {int(j): _snakemake_time(t) for t, j in re.findall(
+        stamp + r"Finished jobid: (\d+) \(Rule: train_model\)\n\d+ of " + str(n_train), text)}
+    if len(starts) != n_train or starts.keys() != ends.keys():
+        fail(f"group log: train_model starts for jobs {sorted(starts)}, ends for {sorted(ends)}")
+    jobs = [(starts[j], ends[j]) for j in starts]
+
+    logs = sorted((work / "slurm" / "results" / "logs" / "train_model").rglob("*.log"))
+    line = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ", re.M)
+    runs = []
+    for log in logs:
+        times = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                 for t in line.findall(log.read_text(errors="replace"))]
+        if len(times) < 2:
+            fail(f"{log}: fewer than two timestamped lines")
+        runs.append((min(times), max(times)))
+    if len(runs) != n_train:
+        fail(f"expected {n_train} train_model logs, got {len(runs)}")
+
+    t0 = min(a for a, _ in jobs)
+
+    def shown(spans):
+        return ", ".join(f"{a - t0:.0f}-{b - t0:.0f}s" for a, b in sorted(spans))
+
+    if peak(jobs) < 2:   # the training spans are seconds long here: shown, not required
+        fail(f"the train_model runs of group job {group_ids[0]} did not overlap in time: jobs "
+             f"{shown(jobs)}; training {shown(runs)}")
+    ok(f"grid points of one allocation overlap in time: {n_train} train_model jobs of group job "
+       f"{group_ids[0]}, up to {peak(jobs)} at once (jobs {shown(jobs)}); their training, by "
+       f"the runs' own logs, up to {peak(runs)} at once ({shown(runs)})")
+
+
+def _snakemake_time(text: str) -> float:
+    """Snakemake's log stamp, e.g. `Fri Dec  4 22:12:41 2026`, as a POSIX time."""
+    return datetime.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y").timestamp()
+
+
+def peak(spans: list[tuple[float, float]]) -> int:
+    """The most spans open at one instant (an end sorts before a start at the same instant:
+    touching is not overlapping)."""
+    running = top = 0
+    for _, step in sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans]):
+        running += step
+        top = max(top, running)
+    return top
 
 
 def _scrub(obj, roots):

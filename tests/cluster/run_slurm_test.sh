@@ -16,7 +16,8 @@
 # /etc/slurm/slurm.conf. The script refuses to touch an /etc/slurm/slurm.conf it did not write
 # and removes its own files when it ends.
 #
-# Why `--slurm-status-command squeue`: there is no slurmdbd here, so `sacct` (the plugin's
+# Why `--slurm-packed-status-command squeue` (the profile's executor is ferstudy's `slurm-packed`,
+# which takes the SLURM plugin's settings under its own prefix): there is no slurmdbd here, so `sacct` (the plugin's
 # default status command when the binary exists) answers "accounting storage is disabled".
 # squeue sees finished jobs for MinJobAge = 3600 s. Finished jobs are also written by
 # jobcomp/filetxt, which `sacct -c` reads: that is the durable record the checks use.
@@ -30,6 +31,9 @@ STATE=$WORK/slurm
 MARK="# ferstudy cluster test: written by tests/cluster/run_slurm_test.sh"
 HOST=$(hostname -s)
 CTLD_PORT=${FERSTUDY_SLURMCTLD_PORT:-6817}
+# The node as declared to SLURM (not this machine's cores): the profile's train group books
+# gpu_slots x 8 = 32 CPUs.
+NODE_CPUS=32
 SLURMD_PORT=${FERSTUDY_SLURMD_PORT:-6818}
 T0=$(date +%s)
 
@@ -81,7 +85,7 @@ rm -rf "$STATE" && mkdir -p "$STATE/ctld" "$STATE/spool"
 mknod -m 666 "$STATE/gpu0" c 1 3 && mknod -m 666 "$STATE/gpu1" c 1 3
 mkdir -p /etc/slurm
 { echo "$MARK"; sed -e "s#@HOST@#$HOST#g" -e "s#@CTLD_PORT@#$CTLD_PORT#" \
-      -e "s#@SLURMD_PORT@#$SLURMD_PORT#" -e "s#@STATE@#$STATE#g" -e "s#@CPUS@#16#" \
+      -e "s#@SLURMD_PORT@#$SLURMD_PORT#" -e "s#@STATE@#$STATE#g" -e "s#@CPUS@#$NODE_CPUS#" \
       -e "s#@MEM_MB@#131072#" -e "s#@GPUS@#2#" "$REPO/tests/cluster/slurm.conf"; } \
     > /etc/slurm/slurm.conf
 printf '%s\nAutoDetect=off\nNodeName=%s Name=gpu File=%s/gpu[0-1]\n' "$MARK" "$HOST" "$STATE" \
@@ -133,8 +137,8 @@ say "running the tiny study through profiles/slurm"
 T_SLURM=$(date +%s)
 (cd "$WORK/slurm" && snakemake -s "$CODE/Snakefile" -d . --configfile config.yaml \
     --profile "$CODE/profiles/slurm" \
-    --slurm-status-command squeue --slurm-init-seconds-before-status-checks 2 \
-    --slurm-keep-successful-logs --retries 0 --latency-wait 10 $TRIGGERS \
+    --slurm-packed-status-command squeue --slurm-packed-init-seconds-before-status-checks 2 \
+    --slurm-packed-keep-successful-logs --retries 0 --latency-wait 10 $TRIGGERS \
     > snakemake.log 2>&1) || { tail -40 "$WORK/slurm/snakemake.log"; die "snakemake on SLURM failed"; }
 T_SLURM=$(( $(date +%s) - T_SLURM ))
 say "SLURM run done in ${T_SLURM}s"
@@ -146,13 +150,17 @@ squeue --states=all -h -O "JobID:|,Name:|,State:|,tres-per-job:|,NumCPUs:|,MinMe
 # ---- 6. the same study locally, for comparison -------------------------------------------
 say "running the tiny study locally"
 T_LOCAL=$(date +%s)
-# Same thread counts as the SLURM jobs got: the profile's set-threads, capped (as inside a
-# job, where the step runs with --cores all) by this machine's cores. Thread count changes
-# float reductions, so it must match for outputs to be equal.
+# Same thread counts as the SLURM jobs got, as thread count changes float reductions and so
+# must match for outputs to be equal: a group job's jobs run with the group's booked CPUs
+# (slurm-packed: --cores = gpu_slots x threads), so they get the profile's set-threads in full;
+# a single job runs with --cores all, which caps its rule's own threads (1-2) by this machine's
+# cores. Hence --cores = the larger of the largest set-threads and nproc.
 THREADS=$("$BIN/python" -c 'import sys, yaml; print(" ".join(f"{r}={n}" for r, n in
     yaml.safe_load(open(sys.argv[1]))["set-threads"].items()))' "$CODE/profiles/slurm/config.yaml")
+LOCAL_CORES=$(nproc)
+for t in $THREADS; do if [ "${t#*=}" -gt "$LOCAL_CORES" ]; then LOCAL_CORES=${t#*=}; fi; done
 (cd "$WORK/local" && snakemake -s "$CODE/Snakefile" -d . --configfile config.yaml \
-    --cores "$(nproc)" --set-threads $THREADS $TRIGGERS > snakemake.log 2>&1) || { tail -40 "$WORK/local/snakemake.log"; die "local snakemake failed"; }
+    --cores "$LOCAL_CORES" --set-threads $THREADS $TRIGGERS > snakemake.log 2>&1) || { tail -40 "$WORK/local/snakemake.log"; die "local snakemake failed"; }
 T_LOCAL=$(( $(date +%s) - T_LOCAL ))
 say "local run done in ${T_LOCAL}s"
 
