@@ -56,6 +56,13 @@ SIZES = {   # --size -> overrides of studies/methods_check.yaml
                       "batch_size": 32},
             "methods": {"scn": {"relabel_epoch": 10}, "curriculum": {"max_stage_epochs": 8}}},
 }
+# --variant -> (method, settings layer, what it changes): a method's runs again under other
+# settings, paired with the same supervised runs (trained first by the plain benchmark, same
+# --out). Evidence for telling a defect from a finding, never the benchmark's own verdict.
+VARIANTS = {
+    "adacm_plain_head": ("adacm", {"methods": {"adacm": {"head": "shared"}}},
+                         "head: shared (the arch's plain head, not the official normalised one)"),
+}
 FULL_RANGE = (0.40, 0.85)
 MIN_UNITS = 12
 
@@ -69,16 +76,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=2, help="training runs in parallel")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3])
+    p.add_argument("--variant", choices=sorted(VARIANTS), default=None,
+                   help="train and table only this variant's method, under its settings, "
+                        "against the supervised runs already in --out")
     return p.parse_args(argv)
 
 
-def bench_config(size: str, out: Path) -> dict:
+def bench_config(size: str, out: Path, variant: str | None = None) -> dict:
     """config.yaml + the study file + the size's overrides, validated; results in ``out``."""
     from ferstudy import config as fcfg
     from ferstudy.resolution import resolve_layers
 
     return resolve_layers([fcfg.load_yaml(ROOT / "config.yaml"), fcfg.load_yaml(STUDY),
-                           SIZES[size], {"results": str(out / "results")}])
+                           SIZES[size], VARIANTS[variant][1] if variant else {},
+                           {"results": str(out / "results")}])
 
 
 def prepare_data(size: str, out: Path) -> None:
@@ -105,25 +116,36 @@ def prepare_data(size: str, out: Path) -> None:
     print(f"data ready in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def bench_runs(seeds, folds) -> list[tuple[str, str, int, int]]:
+def bench_runs(seeds, folds, variant: str | None = None) -> list[tuple[str, str, int, int]]:
     """(method, protocol, seed, fold) of the benchmark: supervised on every protocol. Ordered
-    by (seed, fold) first, so that a run stopped early leaves complete paired units."""
+    by (seed, fold) first, so that a run stopped early leaves complete paired units. With a
+    variant: its method's runs only."""
     protocols = sorted({p for ps, _ in GRID.values() for p in ps},
                        key=lambda p: (p != "full", p))
     configs = [("supervised", p) for p in protocols]
     configs += [(m, p) for m, (ps, _) in GRID.items() for p in ps]
+    if variant:
+        configs = [(m, p) for m, p in configs if m == VARIANTS[variant][0]]
     return [(m, p, s, f) for s in seeds for f in folds for m, p in configs]
 
 
-def run_dir(out: Path, config: dict, method: str, protocol: str, seed: int, fold: int) -> Path:
+def runs_root(out: Path, method: str, variant: str | None = None) -> Path:
+    """out/runs; a variant's own method trains under out/variants/<variant>/runs."""
+    if variant and method == VARIANTS[variant][0]:
+        return out / "variants" / variant / "runs"
+    return out / "runs"
+
+
+def run_dir(out: Path, config: dict, method: str, protocol: str, seed: int, fold: int,
+            variant: str | None = None) -> Path:
     from ferstudy.runkey import RunKey
 
     key = RunKey(DATASET, config["study"]["archs"][0], method, "ri", "none", protocol, seed, fold)
-    return out / "runs" / str(key)
+    return runs_root(out, method, variant) / str(key)
 
 
 def _train(args: tuple) -> tuple[str, float]:
-    size, out, method, protocol, seed, fold = args
+    size, out, variant, method, protocol, seed, fold = args
     import torch
 
     torch.set_num_threads(1)
@@ -131,18 +153,18 @@ def _train(args: tuple) -> tuple[str, float]:
     from ferstudy.runkey import RunKey
     from ferstudy.train.run import train_run
 
-    config = bench_config(size, out)
+    config = bench_config(size, out, variant)
     clips = load_dataset(config["results"], DATASET, mmap=False)
-    folder = run_dir(out, config, method, protocol, seed, fold)
+    folder = run_dir(out, config, method, protocol, seed, fold, variant)
     t0 = time.perf_counter()
     train_run(RunKey.parse(folder), config, folder, clips=clips, log=lambda m: None)
-    return str(folder.relative_to(out / "runs")), time.perf_counter() - t0
+    return str(folder.relative_to(runs_root(out, method, variant))), time.perf_counter() - t0
 
 
-def train_all(size: str, out: Path, jobs: int, seeds, folds) -> None:
-    config = bench_config(size, out)
-    todo = [(size, out, *r) for r in bench_runs(seeds, folds)
-            if not (run_dir(out, config, *r) / "model.pt").is_file()]
+def train_all(size: str, out: Path, jobs: int, seeds, folds, variant: str | None = None) -> None:
+    config = bench_config(size, out, variant)
+    todo = [(size, out, variant, *r) for r in bench_runs(seeds, folds, variant)
+            if not (run_dir(out, config, *r, variant) / "model.pt").is_file()]
     print(f"training {len(todo)} runs ({jobs} in parallel)", flush=True)
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -173,32 +195,38 @@ def diagnostics_note(head, method: str, protocol: str) -> str:
     return "; ".join(parts) or "-"
 
 
-def table(size: str, out: Path, seeds, folds) -> list[str]:
+def table(size: str, out: Path, seeds, folds, variant: str | None = None) -> list[str]:
     from ferstudy.evaluate.diagnostics import gather_diagnostics, headline
 
-    config = bench_config(size, out)
+    config = bench_config(size, out, variant)
+    grid = {m: v for m, v in GRID.items() if not variant or m == VARIANTS[variant][0]}
+    wanted = {(m, p) for m, (ps, _) in grid.items() for p in ps}
+    wanted |= {("supervised", p) for _, p in wanted}
+    runs = [r for r in bench_runs(seeds, folds) if (r[0], r[1]) in wanted]
     acc: dict[tuple[str, str], dict[tuple[int, int], float]] = {}
     missing = 0
-    for method, protocol, seed, fold in bench_runs(seeds, folds):
-        path = run_dir(out, config, method, protocol, seed, fold) / "metrics.json"
+    for method, protocol, seed, fold in runs:
+        path = run_dir(out, config, method, protocol, seed, fold, variant) / "metrics.json"
         if path.is_file():
             acc.setdefault((method, protocol), {})[(seed, fold)] = \
                 json.loads(path.read_text())["accuracy"]
         else:
             missing += 1
-    runs = [run_dir(out, config, *r) for r in bench_runs(seeds, folds)]
-    head = headline(gather_diagnostics(r for r in runs if r.is_dir()))
+    folders = [run_dir(out, config, *r, variant) for r in runs]
+    head = headline(gather_diagnostics(r for r in folders if r.is_dir()))
     lines = [f"methods_check --size {size}: {DATASET} ({config['demo']['datasets'][DATASET]['subjects']}"
              f" subjects, CK+ layout), {config['study']['archs'][0]} width "
              f"{config['train']['width']}, T={config['align']['frames']}, "
              f"{config['align']['size']} px, {config['train']['epochs']} epochs; seeds {seeds} x "
-             f"folds {folds}; test accuracy %, mean over (seed, fold); {missing} runs missing",
+             f"folds {folds}; test accuracy %, mean over (seed, fold); {missing} runs missing"
+             + (f"; VARIANT {variant}: {VARIANTS[variant][0]} with {VARIANTS[variant][2]}"
+                if variant else ""),
              "",
              "| method | protocol | supervised | method | diff (paired) | 95% CI | pairs method > sup "
              "| n | paper's direction | diagnostics (mean over runs) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     units_ok = True
-    for method, (protocols, direction) in GRID.items():
+    for method, (protocols, direction) in grid.items():
         for protocol in protocols:
             sup, own = acc.get(("supervised", protocol), {}), acc.get((method, protocol), {})
             keys = sorted(set(sup) & set(own))
@@ -232,11 +260,12 @@ def main(argv=None) -> int:
     if args.stage in ("all", "data"):
         prepare_data(args.size, out)
     if args.stage in ("all", "train"):
-        train_all(args.size, out, args.jobs, args.seeds, args.folds)
+        train_all(args.size, out, args.jobs, args.seeds, args.folds, args.variant)
     if args.stage in ("all", "train", "table"):
-        lines = table(args.size, out, args.seeds, args.folds)
+        lines = table(args.size, out, args.seeds, args.folds, args.variant)
         print("\n".join(lines))
-        (out / "table.md").write_text("\n".join(lines) + "\n")
+        name = f"table_{args.variant}.md" if args.variant else "table.md"
+        (out / name).write_text("\n".join(lines) + "\n")
     import resource
 
     cpu = sum(getattr(resource.getrusage(who), f) for who in

@@ -53,3 +53,28 @@ def test_table_reports_paired_differences_directions_and_adequacy(tmp_path):
     _fake_runs(mc, few, config, lambda m, s: 0.95, [0], [0, 1])
     lines = mc.table("cpu", few, [0], [0, 1])
     assert lines[-2].endswith("NOT MET") and lines[-1].endswith("NOT MET")
+
+
+def test_a_variant_trains_its_method_apart_and_is_paired_with_the_same_supervised_runs(tmp_path):
+    mc = _module()
+    variant = "adacm_plain_head"
+    base, own = mc.bench_config("cpu", tmp_path), mc.bench_config("cpu", tmp_path, variant)
+    assert base["methods"]["adacm"].get("head", "official") == "official"
+    assert own["methods"]["adacm"]["head"] == "shared"
+    assert {m for m, *_ in mc.bench_runs([0], [0, 1], variant)} == {"adacm"}
+    # the variant's runs live apart from the benchmark's: neither overwrites the other
+    plain = mc.run_dir(tmp_path, base, "adacm", "labels5", 0, 0)
+    moved = mc.run_dir(tmp_path, own, "adacm", "labels5", 0, 0, variant)
+    assert plain != moved and "variants" in moved.parts
+    assert mc.run_dir(tmp_path, own, "supervised", "labels5", 0, 0, variant) == \
+        mc.run_dir(tmp_path, base, "supervised", "labels5", 0, 0)
+    _fake_runs(mc, tmp_path, base, lambda m, s: 0.4, [0], [0, 1, 2, 3])
+    for _, protocol, seed, fold in mc.bench_runs([0], [0, 1, 2, 3], variant):
+        folder = mc.run_dir(tmp_path, own, "adacm", protocol, seed, fold, variant)
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text(json.dumps({"accuracy": 0.5}))
+    lines = mc.table("cpu", tmp_path, [0], [0, 1, 2, 3], variant)
+    rows = [line for line in lines if line.startswith("|") and "---" not in line][1:]
+    assert len(rows) == 3 and all(r.startswith("| adacm |") for r in rows)
+    assert all("+10.0" in r and "4/4" in r for r in rows)     # the variant's 0.5 vs 0.4
+    assert "VARIANT adacm_plain_head" in lines[0]
