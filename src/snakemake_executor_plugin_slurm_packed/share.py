@@ -55,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("usage: python -m snakemake_executor_plugin_slurm_packed.share -- COMMAND ...")
     directory = pipe_dir()
     env = dict(os.environ)
-    shared = gpu_share("start", directory)
-    if shared and (directory / "control").exists():
+    # --if-available exits 0 where MPS is absent: only a control pipe means a daemon runs
+    shared = gpu_share("start", directory) and (directory / "control").exists()
+    if shared:
         env["CUDA_MPS_PIPE_DIRECTORY"] = str(directory)
         env["CUDA_MPS_LOG_DIRECTORY"] = str(directory / "log")
     child = subprocess.Popen(argv, env=env)
