@@ -201,7 +201,7 @@ def table(size: str, out: Path, seeds, folds, variant: str | None = None) -> lis
     config = bench_config(size, out, variant)
     grid = {m: v for m, v in GRID.items() if not variant or m == VARIANTS[variant][0]}
     wanted = {(m, p) for m, (ps, _) in grid.items() for p in ps}
-    wanted |= {("supervised", p) for _, p in wanted}
+    wanted |= {("supervised", p) for _, p in wanted} | {("supervised", "full")}   # adequacy 1
     runs = [r for r in bench_runs(seeds, folds) if (r[0], r[1]) in wanted]
     acc: dict[tuple[str, str], dict[tuple[int, int], float]] = {}
     missing = 0

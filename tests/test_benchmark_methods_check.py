@@ -78,3 +78,4 @@ def test_a_variant_trains_its_method_apart_and_is_paired_with_the_same_supervise
     assert len(rows) == 3 and all(r.startswith("| adacm |") for r in rows)
     assert all("+10.0" in r and "4/4" in r for r in rows)     # the variant's 0.5 vs 0.4
     assert "VARIANT adacm_plain_head" in lines[0]
+    assert "adequacy 1: supervised accuracy under full 40.0 %" in lines[-2]
