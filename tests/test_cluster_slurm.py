@@ -32,7 +32,8 @@ def test_tiny_study_through_slurm_equals_local_run(tmp_path):
     # the script's own checks, each printed as an `ok` line (tests/cluster/check_slurm_run.py)
     for check in ("all COMPLETED in squeue", "every planned job ran as a SLURM job",
                   "requests follow the profile", "booked for gpu_slots=", "packed:",
-                  "grid points of one allocation overlap in time", "sacct -c",
+                  "grid points of one allocation overlap in time", "warm train-worker:",
+                  "sacct -c",
                   "equal between the SLURM and the local run"):
         assert check in report, f"missing check {check!r}:\n{report[-4000:]}"
     assert "PASS" in report

@@ -7,7 +7,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
+import shutil
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -91,7 +93,8 @@ def test_share_wrapper_runs_the_command_and_returns_its_status_without_mps(tmp_p
     proc = subprocess.run([sys.executable, "-m", packed.SHARE_MODULE, "--", sys.executable, "-c",
                            probe], capture_output=True, text=True,
                           env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin",
-                               "SLURM_JOB_ID": "77", "TMPDIR": str(tmp_path)})
+                               "SLURM_JOB_ID": "77", "TMPDIR": str(tmp_path),
+                               "FERSTUDY_TRAIN_WORKER": "off"})
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout.splitlines()[-1] == "None"
     assert "slurm-packed:" in proc.stdout   # the note on MPS, in the group job's log
@@ -115,7 +118,8 @@ def test_share_wrapper_runs_the_command_inside_the_allocations_own_mps_daemon(tm
     proc = subprocess.run([sys.executable, "-m", packed.SHARE_MODULE, "--", sys.executable, "-c",
                            probe], capture_output=True, text=True,
                           env={"PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(tmp_path),
-                               "PATH": f"{bin_dir}:/usr/bin:/bin", "SLURM_JOB_ID": "42"})
+                               "PATH": f"{bin_dir}:/usr/bin:/bin", "SLURM_JOB_ID": "42",
+                               "FERSTUDY_TRAIN_WORKER": "off"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     pipe_dir = tmp_path / "ferstudy-mps-42"
     assert f"{pipe_dir} True" in proc.stdout                # the job joined the daemon
@@ -130,8 +134,32 @@ def test_share_wrapper_passes_sigterm_to_the_command(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", packed.SHARE_MODULE, "--", sys.executable,
                              "-c", child], stdout=subprocess.PIPE, text=True,
                             env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin",
-                                 "TMPDIR": str(tmp_path)})
+                                 "TMPDIR": str(tmp_path), "FERSTUDY_TRAIN_WORKER": "off"})
     while "ready" not in proc.stdout.readline():
         pass
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 7
+
+
+def test_share_wrapper_gives_the_allocation_one_warm_train_worker_and_stops_it(tmp_path):
+    """The group's jobs see $FERSTUDY_TRAIN_WORKER on a node-local socket where a worker
+    answers; when the inner command ends the worker is stopped (no process left behind)."""
+    from ferstudy.train import worker_client as wc
+
+    probe = ("import os, sys; from ferstudy.train import worker_client as wc; "
+             "p = os.environ.get('FERSTUDY_TRAIN_WORKER'); "
+             "print('SOCKET', p, bool(wc.request(p, 'ping')) if p else None)")
+    short = Path(tempfile.mkdtemp(prefix="fw", dir="/tmp"))   # a Unix socket path is <= 107 bytes
+    try:
+        proc = subprocess.run([sys.executable, "-m", packed.SHARE_MODULE, "--", sys.executable,
+                               "-c", probe], capture_output=True, text=True, timeout=600,
+                              env={"PYTHONPATH": os.pathsep.join(sys.path),
+                                   "PATH": "/usr/bin:/bin", "SLURM_JOB_ID": "78",
+                                   "TMPDIR": str(short)})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        line = next(x for x in proc.stdout.splitlines() if x.startswith("SOCKET"))
+        _, path, alive = line.split()
+        assert path == str(short / "ferstudy-train-78.sock") and alive == "True"
+        assert wc.request(path, "ping") is None          # stopped with the allocation's command
+    finally:
+        shutil.rmtree(short, ignore_errors=True)

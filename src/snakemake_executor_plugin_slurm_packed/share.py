@@ -10,6 +10,14 @@ with ``CUDA_MPS_PIPE_DIRECTORY=DIR`` so that its CUDA processes join that daemon
 daemon when the command ends (also on SIGTERM, e.g. scancel or the time limit), and exits with
 the command's status.
 
+It also starts a warm train-worker for the allocation (``ferstudy train-worker start`` on a
+node-local socket, ``$TMPDIR/ferstudy-train-$SLURM_JOB_ID.sock``, handed to the jobs as
+``$FERSTUDY_TRAIN_WORKER``): the group's train and pretrain jobs then fork from one process
+that has imported torch and ferstudy once, instead of each paying the imports
+(``ferstudy.train.worker``; same outputs either way). ``FERSTUDY_TRAIN_WORKER=off`` in the
+submitting environment turns it off; a worker that does not start leaves a note in the log
+and the jobs train in their own processes.
+
 Without MPS the jobs still run side by side, taking turns on the GPU: where the driver ships no
 ``nvidia-cuda-mps-control`` (``--if-available``: a note), where this ferstudy has no
 ``gpu-share`` command, or where the daemon does not start, a note goes to the job's log and the
@@ -47,6 +55,26 @@ def gpu_share(action: str, directory: Path) -> bool:
     return True
 
 
+def worker_socket(env=os.environ) -> Path:
+    job = env.get("SLURM_JOB_ID") or str(os.getpid())
+    return Path(tempfile.gettempdir()) / f"ferstudy-train-{job}.sock"
+
+
+def train_worker(action: str, path: Path) -> bool:
+    """``ferstudy train-worker <action> --socket PATH``; False (with a note) when it failed."""
+    cmd = [sys.executable, "-m", "ferstudy.cli", "train-worker", action, "--socket", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    out = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0:
+        print(f"slurm-packed: no train-worker (`ferstudy train-worker {action}` failed, exit "
+              f"{proc.returncode}: {out.splitlines()[-1] if out else ''}); each job trains in "
+              f"its own process", flush=True)
+        return False
+    print(f"slurm-packed: train-worker {action}: {out.splitlines()[-1] if out else path}",
+          flush=True)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--"]:
@@ -60,13 +88,27 @@ def main(argv: list[str] | None = None) -> int:
     if shared:
         env["CUDA_MPS_PIPE_DIRECTORY"] = str(directory)
         env["CUDA_MPS_LOG_DIRECTORY"] = str(directory / "log")
-    child = subprocess.Popen(argv, env=env)
+    worker = None
+    if os.environ.get("FERSTUDY_TRAIN_WORKER") != "off":
+        worker = worker_socket()
+        if train_worker("start", worker):
+            env["FERSTUDY_TRAIN_WORKER"] = str(worker)
+        else:
+            worker = None
+    try:
+        child = subprocess.Popen(argv, env=env)
+    except OSError:
+        if worker is not None:
+            train_worker("stop", worker)
+        raise
     # scancel / the time limit: Snakemake gets the signal (to clean up), then MPS is stopped
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: child.send_signal(signum))
     try:
         return child.wait()
     finally:
+        if worker is not None:
+            train_worker("stop", worker)
         if shared:
             gpu_share("stop", directory)
 

@@ -108,6 +108,7 @@ def check_slurm_records(work: Path) -> None:
        f"booked for gpu_slots={GPU_SLOTS} at once ({EXPECTED['train_model']})")
     check_packing(work, planned["train_model"])
     check_overlap(work, planned["train_model"], [j["id"] for j in trains])
+    check_worker(work, planned["train_model"], [j["id"] for j in trains])
 
     done = {}
     for line in (work / "sacct_completion.txt").read_text().splitlines():
@@ -197,6 +198,21 @@ def check_overlap(work: Path, n_train: int, group_ids: list[str]) -> None:
     ok(f"grid points of one allocation overlap in time: {n_train} train_model jobs of group job "
        f"{group_ids[0]}, up to {peak(jobs)} at once (jobs {shown(jobs)}); their training, by "
        f"the runs' own logs, up to {peak(runs)} at once ({shown(runs)})")
+
+
+def check_worker(work: Path, n_train: int, group_ids: list[str]) -> None:
+    """Every train run of the group was forked by the allocation's own warm train-worker
+    (slurm-packed's wrapper starts one on a node-local socket named after the SLURM job)."""
+    logs = sorted((work / "slurm" / "results" / "logs" / "train_model").rglob("*.log"))
+    pattern = re.compile(r"train-worker at (\S+): child \d+ trains this job")
+    sockets = [m.group(1) for log in logs
+               if (m := pattern.search(log.read_text(errors="replace")))]
+    want = {f"ferstudy-train-{g}.sock" for g in group_ids}
+    if len(sockets) != n_train or any(Path(s).name not in want for s in sockets):
+        fail(f"{len(sockets)} of {n_train} train_model runs were trained by the allocation's "
+             f"train-worker (sockets {sorted(set(sockets))}; want one of {sorted(want)})")
+    ok(f"warm train-worker: all {n_train} train_model runs forked from the allocation's worker "
+       f"({sorted(set(sockets))[0]}), none paid its own torch import")
 
 
 def _snakemake_time(text: str) -> float:
