@@ -36,7 +36,8 @@ EXPECTED = {
 }
 GROUPED = {"train_model": 16, "evaluate_cross": 10}   # the profile's group-components
 # Values that legitimately differ between two runs of the same config: clocks and host paths.
-VOLATILE_KEYS = re.compile(r"wall_time|elapsed|seconds$|_s$|^time$|timestamp|created")
+# startup: how a run was started (in-process or forked by a train-worker), not what it made
+VOLATILE_KEYS = re.compile(r"wall_time|elapsed|seconds$|_s$|^time$|timestamp|created|^startup$")
 SKIP_DIRS = {"logs", "benchmarks", ".snakemake"}   # benchmarks: per-job timings
 
 
