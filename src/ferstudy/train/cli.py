@@ -10,6 +10,7 @@ unless ``train.pretrain.checkpoint`` / ``torchvision`` is set.
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 
@@ -77,9 +78,25 @@ def run(args: argparse.Namespace) -> None:
                             synthetic=synthetic, threads=args.threads, log=log.info)
 
 
-def train_from_workflow(*, config: dict, lineage: dict, wildcards: dict, run_dir,
-                        pretrained=None, synthetic=None, threads: int = 1, log=print,
-                        startup=None) -> dict:
+def train_from_workflow(*, log=print, startup=None, **job) -> dict | None:
+    """The train_model rule's entry, and ``ferstudy train``'s: the job goes to a warm
+    train-worker when one answers (ferstudy.train.worker_client; its log records come back
+    into ``log``'s logger), else ``train_in_process`` runs it here. Same function, same
+    arguments either way. It keeps this name and signature so that
+    workflow/scripts/train_model.py, whose text Snakemake's code trigger hashes (a changed
+    script reruns every train job), did not have to change for the worker."""
+    logger = getattr(log, "__self__", None)
+    if startup is None and isinstance(logger, logging.Logger):
+        from ferstudy.train.worker_client import run_job
+
+        run_job("train", job, logger)
+        return None
+    return train_in_process(log=log, startup=startup, **job)
+
+
+def train_in_process(*, config: dict, lineage: dict, wildcards: dict, run_dir,
+                     pretrained=None, synthetic=None, threads: int = 1, log=print,
+                     startup=None) -> dict:
     """Shared by the train_model rule, ``ferstudy train`` and the train-worker: read the
     stores, train, write the run folder and its provenance.json. ``config``: the job's
     settings slice with runtime values and ``results`` (ferstudy.settings.train / job_config);

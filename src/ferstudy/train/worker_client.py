@@ -1,6 +1,8 @@
 """The job side of the warm train-worker: hand a training job to it, or train in-process.
 
-``run_job("train", kwargs, log)`` is what the train_model and pretraining scripts call. It
+``run_job("train", kwargs, log)`` is what ``ferstudy.train.cli.train_from_workflow`` (the
+train_model script's entry) calls; ``run_job("pretrain", ...)`` is there for pretraining but
+its script calls ``run_pretrain`` directly (10 jobs per study: nothing to save). It
 imports no torch: when a worker (``ferstudy train-worker start``, ferstudy.train.worker)
 answers on its Unix socket, the job's arguments go to it, a forked child of the worker (torch
 and ferstudy already imported) trains, its log records come back into this job's log, and a
@@ -34,7 +36,7 @@ import time
 ENV = "FERSTUDY_TRAIN_WORKER"
 DEFAULT = os.path.join(".snakemake", "train-worker.sock")
 # the jobs a worker runs, by name: "module:function" taking keyword arguments and log=
-TARGETS = {"train": "ferstudy.train.cli:train_from_workflow",
+TARGETS = {"train": "ferstudy.train.cli:train_in_process",
            "pretrain": "ferstudy.train.pretrain:run_pretrain"}
 CONNECT_TIMEOUT_S = 5.0
 START_TIMEOUT_S = 60.0    # worker accepting and forking; a busy machine can be slow
