@@ -4,7 +4,6 @@ single job keeps the SLURM plugin's job-step route. No SLURM needed: the job com
 from stubs of the workflow and job (the real run is tests/test_cluster_slurm.py)."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import shutil
@@ -87,8 +86,7 @@ def test_snakemake_finds_the_plugin_and_its_settings_prefix():
 
 
 def test_share_wrapper_runs_the_command_and_returns_its_status_without_mps(tmp_path):
-    """Without MPS (no nvidia-cuda-mps-control, or no `ferstudy gpu-share`), the command runs
-    unchanged, CUDA_MPS_PIPE_DIRECTORY unset, and its exit status is the wrapper's."""
+    """Without MPS (no nvidia-cuda-mps-control on PATH), the command runs unchanged, CUDA_MPS_PIPE_DIRECTORY unset, and its exit status is the wrapper's."""
     probe = "import os, sys; print(os.environ.get('CUDA_MPS_PIPE_DIRECTORY')); sys.exit(3)"
     proc = subprocess.run([sys.executable, "-m", packed.SHARE_MODULE, "--", sys.executable, "-c",
                            probe], capture_output=True, text=True,
@@ -107,8 +105,6 @@ read cmd; [ "$cmd" = quit ] && rm -f "$CUDA_MPS_PIPE_DIRECTORY/control"
 """
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ferstudy.gpu_share") is None,
-                    reason="needs `ferstudy gpu-share` (ferstudy.gpu_share)")
 def test_share_wrapper_runs_the_command_inside_the_allocations_own_mps_daemon(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
