@@ -170,16 +170,22 @@ def deterministic_cases(archs: list[str], amps: list[str], *, timeout: float, sa
     return entries
 
 
-def measure_processes(args, device: str, workers: int):
-    """--share and --deterministic-cost: (share entries, startup, deterministic entries)."""
+def share_archs(args) -> list[str]:
+    """--share-archs, else resnet3d and msanet where --archs has them, else its first."""
+    return args.share_archs or [a for a in ("resnet3d", "msanet") if a in args.archs] \
+        or args.archs[:1]
+
+
+def measure_processes(args, device: str, workers: int, save=lambda **_: None):
+    """--share and --deterministic-cost: (share entries, startup, deterministic entries);
+    ``save(share=, startup=)`` is called once the share figures are in."""
     job = {"shape": "small" if args.small else "full", "device": device,
            "steps": args.share_steps or (8 if args.small else 150), "threads": args.threads,
            "workers": workers}
     share, startup = [], None
     if args.share:
         ks = [int(k) for k in args.share.split(",")]
-        archs = args.share_archs or [a for a in ("resnet3d", "msanet") if a in args.archs] \
-            or args.archs[:1]
+        archs = share_archs(args)
         amp = args.share_amp or ("bf16" if device == "cuda" else "off")
         use_mps = device == "cuda" and gpu_share.mps_available()
         print(f"sharing one {device} device: K = {ks} processes x {job['steps']} steps, "
@@ -190,8 +196,10 @@ def measure_processes(args, device: str, workers: int):
             print(f"start-up of one job ({startup['arch']}, process start to first step): "
                   f"{startup['process_to_first_step_s']:.1f} s = " + ", ".join(
                       f"{k[:-2]} {v:.1f}" for k, v in startup["parts"].items()), flush=True)
+    save(share=share, startup=startup)
     determinism = []
     if args.deterministic_cost:
         print("train.deterministic true vs false (one fresh process each):", flush=True)
-        determinism = deterministic_cases(args.archs, args.amp, timeout=args.share_timeout, **job)
+        archs = args.deterministic_archs or (share_archs(args) if args.share else args.archs)
+        determinism = deterministic_cases(archs, args.amp, timeout=args.share_timeout, **job)
     return share, startup, determinism

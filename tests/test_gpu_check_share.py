@@ -22,7 +22,8 @@ JOB = {"shape": "small", "device": "cpu", "threads": 1, "workers": 0}
 @pytest.mark.slow
 def test_share_and_deterministic_cost_on_cpu(tmp_path):
     out = tmp_path / "gpu_check.json"
-    argv = ["--device", "cpu", "--small", "--archs", "resnet3d", "--amp", "off", "--iters", "1",
+    # two archs, --share's default picks resnet3d, and --deterministic-cost follows --share's
+    argv = ["--device", "cpu", "--small", "--archs", "resnet3d", "msa3d", "--amp", "off", "--iters", "1",
             "--threads", "1", "--no-gan", "--no-align", "--share", "1,2", "--share-steps", "3",
             "--deterministic-cost", "--out", str(out)]
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), *argv],
@@ -41,8 +42,9 @@ def test_share_and_deterministic_cost_on_cpu(tmp_path):
     assert (startup["arch"], startup["amp"]) == ("resnet3d", "off")
     assert set(startup["parts"]) == PARTS and all(v >= 0 for v in startup["parts"].values())
     assert startup["process_to_first_step_s"] == pytest.approx(sum(startup["parts"].values()))
+    assert {c["arch"] for c in result["cases"]} == {"resnet3d", "msa3d"}
     det = {e["deterministic"]: e for e in result["deterministic"]}
-    assert set(det) == {True, False}
+    assert len(result["deterministic"]) == 2 and set(det) == {True, False}
     assert all(e["arch"] == "resnet3d" and e["amp"] == "off" and e["train_clips_s"] > 0
                for e in det.values())
     assert "without MPS (none here)" in proc.stdout and "K=2" in proc.stdout

@@ -111,12 +111,17 @@ def _gpu_json(path, *, train=1000.0, infer=3000.0, startup=10.0, share=True, **t
     return path
 
 
-def _cost(cfg, fig_path, clips=None, *, sharing="best", k=1, fraction=(0.5, "test")):
+def _cost(cfg, fig_path, clips=None, *, sharing="best", k=1, fraction=(0.5, "test"),
+          startup_path="in_process", zero_runs=False):
+    """gpu_hours of cfg; ``zero_runs``: the start-up hours of every job but train_model's."""
     fig = gpu_figures.load(fig_path, cfg["train"]["amp"])
+    if zero_runs:
+        fig.startup_paths = {startup_path: 0.0}
     counts = grid_cost.job_counts(cfg)
     clips = clips or {m: (300, "test") for m in ("ckplus", "mmi", "mug", "oulu", "rafdb")}
-    return gpu_hours.gpu_hours(cfg, counts, fig, clips, sharing=sharing, profile_k=k,
-                               fraction=fraction)
+    cost = gpu_hours.gpu_hours(cfg, counts, fig, clips, sharing=sharing, profile_k=k,
+                               fraction=fraction, startup_path=startup_path)
+    return cost["upper"]["start-up"] if zero_runs else cost
 
 
 @pytest.mark.parametrize("bad", [{"small": True}, {"device": "cpu"}])
@@ -234,6 +239,37 @@ def test_an_old_json_without_share_or_startup_is_read_with_those_parts_assumed(t
     assert fig.measured and fig.startup_s == gpu_figures.ASSUMED["startup_s"]
     assert any("startup" in a for a in fig.assumed) and any("share" in a for a in fig.assumed)
     assert fig.sharing("resnet3d", "best", 4).factor == 1.0
+
+
+def test_train_jobs_start_up_on_their_path_and_the_others_in_process(tmp_path):
+    """startup_paths (startup_tax --into) set the train_model jobs' start-up for the chosen
+    path; pretraining, GAN and evaluation jobs keep the fresh-process figure; a path the JSON
+    lacks falls back to that figure and says so."""
+    cfg = study_config("pitfalls")
+    paths = {"device": "cuda:TestGPU", "paths": {"in_process": 10.0, "worker": 4.0,
+                                                 "prewarmed": 1.0}}
+    measured = _gpu_json(tmp_path / "p.json", startup=10.0, startup_paths=paths)
+    plain = _gpu_json(tmp_path / "q.json", startup=10.0)
+    cold = _cost(cfg, plain)
+    warm = _cost(cfg, measured, startup_path="prewarmed")
+    assert warm["run_startup"] == (1.0, "through a train-worker's pre-warmed spare, measured "
+                                        "(startup_tax)")
+    runs_part = cold["upper"]["start-up"] - _cost(cfg, plain, startup_path="prewarmed",
+                                                  zero_runs=True)
+    # only the train_model jobs' share of the start-up shrinks, by their 10 s -> 1 s
+    assert warm["upper"]["start-up"] == pytest.approx(cold["upper"]["start-up"] - 0.9 * runs_part)
+    assert warm["upper"]["training"] == cold["upper"]["training"]
+    fallback = _cost(cfg, plain, startup_path="worker")
+    assert fallback["run_startup"][0] == 10.0 and "not measured" in fallback["run_startup"][1]
+    with pytest.raises(ValueError, match="unknown start-up path"):
+        _cost(cfg, measured, startup_path="warm")
+
+
+def test_a_cut_off_json_is_read_and_says_so(tmp_path):
+    fig = gpu_figures.load(_gpu_json(tmp_path / "cut.json", share=False, complete=False), "bf16")
+    assert any("cut off (complete: false)" in a for a in fig.assumed)
+    whole = gpu_figures.load(_gpu_json(tmp_path / "whole.json", complete=True), "bf16")
+    assert not any("cut off" in a for a in whole.assumed)
 
 
 def test_expected_fraction_comes_from_this_configs_logged_curves(tmp_path):

@@ -8,6 +8,12 @@ step). ``benchmarks/gpu_check_h200.json`` is the committed default; its ``measur
 estimate GPU-hours: a ``--small`` or CPU JSON is refused. A JSON without ``share`` or
 ``startup`` (written before they existed) is read, and what it lacks is taken from
 ``ASSUMED`` and said so.
+
+Start-up: ``startup`` is one fresh training process (gpu_check's share worker); a grid's
+``train_model`` jobs may instead go through a warm train-worker, alone or with pre-warmed
+spares (README "Start-up tax"), whose start-up ``benchmarks/startup_tax.py --into`` adds as
+``startup_paths`` (median seconds per run: ``in_process``, ``worker``, ``prewarmed``).
+``GpuFigures.startup`` gives the figure of a path, or the fresh-process one and says so.
 """
 from __future__ import annotations
 
@@ -21,6 +27,9 @@ DEFAULT = "benchmarks/gpu_check_h200.json"
 AMP_CASE = {"auto": "bf16", "bf16": "bf16", "fp16": "fp16", "off": "off"}
 # Only where a JSON lacks the figure; every use is listed in GpuFigures.assumed.
 ASSUMED = {"startup_s": 15.0, "infer_over_train": 3.0, "gan_ms_per_iteration": 150.0}
+STARTUP_PATHS = {"in_process": "in-process (no train-worker)",
+                 "worker": "through a warm train-worker (forked child)",
+                 "prewarmed": "through a train-worker's pre-warmed spare"}
 
 
 class GpuCheckRefused(ValueError):
@@ -49,6 +58,18 @@ class GpuFigures:
     startup_s: float
     gan_ms: float
     assumed: list[str] = field(default_factory=list)
+    startup_paths: dict[str, float] = field(default_factory=dict)
+
+    def startup(self, path: str) -> tuple[float, str]:
+        """(seconds from process start to the first step of a train_model job on ``path``,
+        where the figure comes from)."""
+        if path not in STARTUP_PATHS:
+            raise ValueError(f"unknown start-up path {path!r}; known: {', '.join(STARTUP_PATHS)}")
+        if path in self.startup_paths:
+            return self.startup_paths[path], f"{STARTUP_PATHS[path]}, measured (startup_tax)"
+        why = "" if path == "in_process" else \
+            f"; {STARTUP_PATHS[path]} not measured in this JSON: an upper bound"
+        return self.startup_s, f"one fresh process (gpu_check){why}"
 
     def train_clips_s(self, arch: str) -> float:
         if arch not in self.train:
@@ -112,6 +133,9 @@ def load(path: str | Path, amp: str) -> GpuFigures:
     mode = AMP_CASE.get(amp, "bf16")
     cases = [c for c in blob.get("cases", []) if c.get("amp") == mode and "error" not in c]
     assumed = []
+    if blob.get("complete") is False:
+        assumed.append("the gpu_check run that wrote this JSON was cut off (complete: false): "
+                       "its missing stages are assumed as listed here")
     if any(not c.get("infer_clips_s") for c in cases):
         assumed.append(f"inference clips/s = {ASSUMED['infer_over_train']:g} x training "
                        f"(not in the JSON)")
@@ -131,4 +155,7 @@ def load(path: str | Path, amp: str) -> GpuFigures:
         share=list(blob.get("share") or []),
         startup_s=float(startup if startup is not None else ASSUMED["startup_s"]),
         gan_ms=float(gan if gan is not None else ASSUMED["gan_ms_per_iteration"]),
-        assumed=assumed)
+        assumed=assumed,
+        startup_paths={p: float(v) for p, v in
+                       ((blob.get("startup_paths") or {}).get("paths") or {}).items()
+                       if p in STARTUP_PATHS and v is not None})

@@ -9,7 +9,9 @@ Per run (training set of N labelled clips, F folds, validation share v, SD ratio
 
 Sharing: K processes on one GPU give ``factor`` x one process's clips/s (gpu_check's
 ``share``), so GPU time per clip is 1 / (clips/s x factor). Start-up (process start to first
-step) idles one of the K slots: ``startup_s / K`` GPU-seconds per GPU job. Pretraining trains
+step) idles one of the K slots: ``startup_s / K`` GPU-seconds per GPU job; a train_model job's
+is that of its ``startup_path`` (in-process, a warm train-worker's child, or a pre-warmed
+spare: ``GpuFigures.startup``), the other GPU jobs always start in-process. Pretraining trains
 ``train.pretrain.epochs`` over its pool's own clips (RAF-DB's for pitfalls), not the study's.
 Expected = the upper bound with training and validation epochs scaled by the mean fraction of
 ``train.epochs`` that the study's finished runs logged (``curve.csv`` of runs whose
@@ -67,7 +69,7 @@ def _pools(cfg: Mapping[str, Any], keys) -> dict[str, tuple[str, list[str], str 
 
 def gpu_hours(cfg: Mapping[str, Any], counts: Mapping[str, int], fig: GpuFigures,
               clips: Mapping[str, tuple[int, str]], *, sharing: str, profile_k: int,
-              fraction: tuple[float, str]) -> dict[str, Any]:
+              fraction: tuple[float, str], startup_path: str = "in_process") -> dict[str, Any]:
     """{"upper": {part: h}, "expected": {part: h}, "sharing": {arch: Sharing},
     "epochs_by_arch": {arch: expected h of training + validation}, ...}."""
     from ferstudy.augment import AUGMENTS
@@ -81,6 +83,7 @@ def gpu_hours(cfg: Mapping[str, Any], counts: Mapping[str, int], fig: GpuFigures
     keys = [RunKey.parse(r) for r in study_runs(s, official_split_datasets(cfg))]
     share = {a: fig.sharing(a, sharing, profile_k) for a in s["archs"]}
     sd = float(cfg["augment"]["sd"]["ratio"])
+    run_startup = fig.startup(startup_path)
     upper = dict.fromkeys(("training", "validation", "evaluation", "pretraining", "train_gan",
                            "start-up"), 0.0)
     by_arch = dict.fromkeys(s["archs"], 0.0)      # training + validation seconds, upper bound
@@ -95,7 +98,7 @@ def gpu_hours(cfg: Mapping[str, Any], counts: Mapping[str, int], fig: GpuFigures
         upper["validation"] += epochs[1]
         by_arch[arch] += sum(epochs)
         upper["evaluation"] += n * (size[dataset] / folds + cross) / inf
-        upper["start-up"] += n * fig.startup_s / share[arch].k
+        upper["start-up"] += n * run_startup[0] / share[arch].k
     groups = Counter(a for _, a, _ in {(k.dataset, k.arch, k.fold) for k in keys})
     for arch, n in groups.items():          # evaluate_cross jobs: one per set x arch x fold
         upper["start-up"] += n * fig.startup_s / share[arch].k
@@ -120,7 +123,7 @@ def gpu_hours(cfg: Mapping[str, Any], counts: Mapping[str, int], fig: GpuFigures
                     validation=upper["validation"] * fraction[0])
     return {"upper": upper, "expected": expected, "total_upper": sum(upper.values()),
             "total_expected": sum(expected.values()), "sharing": share, "fraction": fraction,
-            "pool_clips": pool_clips, "runs": len(keys),
+            "pool_clips": pool_clips, "runs": len(keys), "run_startup": run_startup,
             "epochs_by_arch": {a: sec / 3600 * fraction[0] for a, sec in by_arch.items()}}
 
 

@@ -111,7 +111,7 @@ def study_clips(cfg: Mapping[str, Any], fallback: int) -> dict[str, tuple[int, s
 
 def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: str | Path,
                sharing: str, profile_k: int, fallback_clips: int,
-               fraction: float | None) -> list[str]:
+               fraction: float | None, startup_path: str = "prewarmed") -> list[str]:
     """The GPU-hours block of ``plan --cost`` (raises GpuCheckRefused for a small/CPU JSON)."""
     from ferstudy import gpu_figures
     from ferstudy.gpu_hours import expected_fraction, gpu_hours
@@ -119,7 +119,7 @@ def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: 
     fig = gpu_figures.load(gpu_check, cfg["train"]["amp"])
     clips = study_clips(cfg, fallback_clips)
     cost = gpu_hours(cfg, counts, fig, clips, sharing=sharing, profile_k=profile_k,
-                     fraction=expected_fraction(cfg, fraction))
+                     fraction=expected_fraction(cfg, fraction), startup_path=startup_path)
     lines = [f"GPU-hours on {fig.device} (amp {fig.amp}, {gpu_check})"
              + ("" if fig.measured else "   PROJECTED (not measured on this GPU)"),
              f"  {'':<22}{'expected':>10}{'upper bound':>14}"]
@@ -137,14 +137,15 @@ def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: 
     lines.append(f"  sharing ({sharing}; profile gpu_slots={profile_k}):")
     lines += [f"    {', '.join(archs)}: {basis}" for basis, archs in by_basis.items()]
     ks = sorted({x.k for x in cost["sharing"].values()})
-    lines.append(f"  start-up: {fig.startup_s:.1f} s per GPU job, one of K={'/'.join(map(str, ks))}"
-                 " slots idle meanwhile")
+    run_s, run_basis = cost["run_startup"]
+    lines.append(f"  start-up: {run_s:.1f} s per train_model job ({run_basis}), {fig.startup_s:.1f} s "
+                 f"per other GPU job; one of K={'/'.join(map(str, ks))} slots idle meanwhile")
     pools = Counter(round(n) for n in cost["pool_clips"].values())
     lines += [f"  pretraining: {jobs} model(s) x {n:,} pool clips x "
               f"{cfg['train']['pretrain']['epochs']} epochs" for n, jobs in pools.items()]
     if sharing == "best" and profile_k < max(ks):
         alone = gpu_hours(cfg, counts, fig, clips, sharing="profile", profile_k=profile_k,
-                          fraction=cost["fraction"])
+                          fraction=cost["fraction"], startup_path=startup_path)
         lines.append(f"  at the profile's gpu_slots={profile_k} (--sharing profile): "
                      f"{alone['total_expected']:,.1f} expected, {alone['total_upper']:,.1f} upper bound")
     lines += [f"  clips {name}: {n:,} ({source})" for name, (n, source) in clips.items()]
@@ -156,7 +157,7 @@ def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: 
 
 def cost_report(cfg: Mapping[str, Any], *, profile: Mapping[str, Any] | None,
                 gpu_check: str | Path | None, fallback_clips: int, sharing: str = "best",
-                fraction: float | None = None) -> str:
+                fraction: float | None = None, startup_path: str = "prewarmed") -> str:
     counts = job_counts(cfg)
     lines = [f"runs (train_model)      {counts['train_model']:>10,}"]
     lines += [f"  {rule:<22}{n:>10,}" for rule, n in counts.items() if n]
@@ -166,7 +167,7 @@ def cost_report(cfg: Mapping[str, Any], *, profile: Mapping[str, Any] | None,
     if gpu_check is not None:
         lines += cost_lines(cfg, counts, gpu_check=gpu_check, sharing=sharing,
                             profile_k=profile_slots(profile), fallback_clips=fallback_clips,
-                            fraction=fraction)
+                            fraction=fraction, startup_path=startup_path)
     return "\n".join(lines)
 
 
@@ -185,6 +186,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--expected-fraction", type=float, default=None,
                         help="share of train.epochs a run trains under early stopping (default: "
                              "from the study's logged curves, else assumed 0.5)")
+    parser.add_argument("--startup-path", default="prewarmed",
+                        choices=("prewarmed", "worker", "in_process"),
+                        help="how train_model jobs start: through a train-worker's pre-warmed "
+                             "spares (what profiles/slurm's executor starts; README 'Start-up "
+                             "tax'), a worker without spares, or in-process (default: "
+                             "%(default)s; the fresh-process figure where the JSON lacks it)")
     parser.add_argument("--clips", type=int, default=300,
                         help="labelled clips for a dataset neither registered from the study's "
                              "root nor of a known release (default: %(default)s)")
@@ -209,4 +216,5 @@ def run(args) -> None:
         packaged = Path(__file__).resolve().parents[2] / DEFAULT   # the checkout's copy
         gpu_check = args.gpu_check or (packaged if packaged.is_file() else DEFAULT)
     print(cost_report(cfg, profile=profile, gpu_check=gpu_check, fallback_clips=args.clips,
-                      sharing=args.sharing, fraction=args.expected_fraction))
+                      sharing=args.sharing, fraction=args.expected_fraction,
+                      startup_path=args.startup_path))
