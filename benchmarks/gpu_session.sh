@@ -20,7 +20,8 @@
 #
 # On a machine without network (the device tool's), carry .whl/ from
 # `python benchmarks/device_wheels.py` (Snakemake's closure and the rest ferstudy needs that the
-# machine lacks, for its Python): they are installed into a private folder first.
+# machine lacks, for its Python): where that Python has no Snakemake, they are installed into
+# a private folder first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stages=("$@")
@@ -32,7 +33,7 @@ declare -A limit=([check]=300 [startup]=80 [plan]=40 [grid]=150)
 for kv in ${STAGE_S:-}; do limit[${kv%%=*}]=${kv#*=}; done
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 
-if compgen -G ".whl/*.whl" >/dev/null; then
+if compgen -G ".whl/*.whl" >/dev/null && ! "$py" -c "import snakemake" 2>/dev/null; then
     site=${TMPDIR:-/tmp}/ferstudy-site
     "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target "$site" .whl/*.whl || exit 1

@@ -1,0 +1,74 @@
+"""The prepared GPU session: benchmarks/device_wheels.py (what the GPU machine lacks, as wheels)
+and benchmarks/gpu_session.sh (stages under limits, into $OUT), checked here without a GPU."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import device_wheels  # noqa: E402  (benchmarks/device_wheels.py)
+
+
+def test_the_wheel_set_is_snakemakes_closure_less_what_the_machine_has(tmp_path):
+    found = device_wheels.closure(["snakemake"], "3.12")
+    # Snakemake's own requirements and theirs (the ones the device README names among them)
+    assert {"snakemake", "pulp", "sqlalchemy", "sqlmodel", "pydantic", "pydantic-core",
+            "typing-inspection", "yte", "dpath"} <= set(found)
+    from importlib import metadata
+    assert found["snakemake"] == metadata.version("snakemake")
+    reqs = device_wheels.needed(found, device_wheels.H200_HAS)
+    names = {r.split("==")[0] for r in reqs}
+    assert "snakemake" in names and "pulp" in names
+    assert not names & {"torch", "numpy", "pyyaml", "requests"}    # the machine's own
+    # another machine's list: what it has is left out, and torch never goes
+    have = tmp_path / "have.txt"
+    have.write_text("snakemake\nPuLP torch-not-this\n")
+    other = {r.split("==")[0] for r in device_wheels.needed(
+        found, frozenset(device_wheels.canonicalize_name(n) for n in have.read_text().split()))}
+    assert "snakemake" not in other and "pulp" not in other and "pydantic" in other
+
+
+def test_wheel_list_command_prints_pinned_requirements(capsys):
+    assert device_wheels.main(["--list"]) == 0
+    lines = capsys.readouterr().out.split()
+    assert lines == sorted(lines) and all("==" in line for line in lines)
+    assert any(line.startswith("snakemake==") for line in lines)
+
+
+def test_a_missing_package_names_the_fix():
+    with pytest.raises(SystemExit, match="not installed here"):
+        device_wheels.closure(["no-such-package-ferstudy"], "3.12")
+
+
+def _session(tmp_path, *stages):
+    env = dict(os.environ, OUT=str(tmp_path / "out"), PYTHON=sys.executable)
+    return subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_session.sh"), *stages],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_session_plan_stage_reads_the_sessions_own_json(tmp_path):
+    """The plan stage prices the pitfalls grid from $OUT/gpu_check_h200.json (here a copy of
+    the committed figures marked measured): the session's figures, not the committed ones."""
+    out = tmp_path / "out"
+    out.mkdir()
+    blob = json.loads((ROOT / "benchmarks" / "gpu_check_h200.json").read_text())
+    blob.update(measured=True, provenance="test session")
+    (out / "gpu_check_h200.json").write_text(json.dumps(blob))
+    proc = _session(tmp_path, "plan")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (out / "plan_cost.txt").read_text()
+    assert "GPU-hours on cuda" in text and str(out / "gpu_check_h200.json") in text
+    assert "PROJECTED" not in text and "== plan: exit 0" in (out / "plan.log").read_text()
+    assert (out / "machine.txt").is_file()
+
+
+def test_session_refuses_an_unknown_stage_and_a_failed_stage_does_not_stop_the_next(tmp_path):
+    proc = _session(tmp_path, "plan", "nosuch")
+    assert proc.returncode == 2 and "unknown stage nosuch" in proc.stderr
+    # no JSON in $OUT: the plan stage fails with the file named, and the script goes on
+    log = (tmp_path / "out" / "plan.log").read_text()
+    assert "no gpu_check JSON" in log and "== plan: exit 2" in log
