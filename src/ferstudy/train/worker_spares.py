@@ -81,12 +81,15 @@ def warm_up() -> bool:
 
 
 def exercise(device) -> None:
-    """fp32 and bf16 matmuls (cuBLAS) and Conv3d + Conv2d forward and backward (cuDNN), both
-    memory layouts, on fixed zeros: no random numbers are drawn (no module is initialised)."""
+    """fp32 and bf16 (fp16 on a GPU without bf16) matmuls (cuBLAS) and Conv3d + Conv2d forward
+    and backward (cuDNN), both memory layouts, on fixed zeros: no random numbers are drawn (no
+    module is initialised)."""
     import torch
     import torch.nn.functional as F
 
-    for dtype in (torch.float32, torch.bfloat16):
+    half = (torch.bfloat16 if device.type != "cuda" or torch.cuda.is_bf16_supported()
+            else torch.float16)   # what autocast will use there (device.amp_dtype)
+    for dtype in (torch.float32, half):
         a = torch.zeros(32, 32, device=device, dtype=dtype)
         (a @ a).sum().item()
         for conv, rank, layout in ((F.conv3d, 5, torch.channels_last_3d),
