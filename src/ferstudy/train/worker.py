@@ -226,8 +226,11 @@ class _Server:
                 _reply(conn, {"refused": f"fork failed: {err}"})
                 return
             if pid == 0:
-                self._in_child()
-                _child(conn, message)   # never returns
+                try:
+                    self._in_child()
+                    _child(conn, message)   # never returns
+                finally:
+                    os._exit(1)   # a child never goes back into the worker's loop
             how = f"cold child ({why or 'the spare did not take it'})"
         self.children[pid] = time.time()
         self.served += 1

@@ -179,8 +179,11 @@ class Spares:
                 self._failed(f"no spare: fork failed: {err}")
                 return
             if pid == 0:
-                parent_end.close()
-                self.start(child_end)   # never returns
+                try:
+                    parent_end.close()
+                    self.start(child_end)   # never returns
+                finally:
+                    os._exit(1)   # a spare never goes back into the worker's loop
             child_end.close()
             self.spares[pid] = Spare(pid, parent_end, cuda_env(os.environ, deterministic=True),
                                      time.time())
