@@ -48,8 +48,9 @@ def job(group: bool, threads: int):
 
 def test_group_job_runs_gpu_slots_jobs_at_once_with_the_local_executor_under_mps():
     cmd = executor(4).format_job_exec(job(group=True, threads=32))
-    assert cmd.startswith("python -m snakemake_executor_plugin_slurm_packed.share -- "
-                          "python -m snakemake --snakefile '/code/Snakefile'")
+    # the allocation's train-worker keeps a pre-warmed spare for each of the 4
+    assert cmd.startswith("python -m snakemake_executor_plugin_slurm_packed.share --spares 4 "
+                          "-- python -m snakemake --snakefile '/code/Snakefile'")
     assert "--executor local --cores 32 --resources gpu_slots=4" in cmd
     assert "slurm-jobstep" not in cmd and "--jobs 1" not in cmd
     # later options win: the group's own --cores replaces the generic `--cores all`
@@ -68,6 +69,7 @@ def test_single_job_keeps_the_slurm_plugins_job_step_route():
 def test_group_without_gpu_slots_is_limited_by_its_cpus_only():
     cmd = executor(None).format_job_exec(job(group=True, threads=16))
     assert "--executor local --cores 16 --mode" in cmd and "--resources" not in cmd
+    assert "share -- python -m snakemake" in cmd    # the worker's default spares
 
 
 def test_a_changed_slurm_plugin_command_fails_loudly():
@@ -139,23 +141,33 @@ def test_share_wrapper_passes_sigterm_to_the_command(tmp_path):
 
 def test_share_wrapper_gives_the_allocation_one_warm_train_worker_and_stops_it(tmp_path):
     """The group's jobs see $FERSTUDY_TRAIN_WORKER on a node-local socket where a worker
-    answers; when the inner command ends the worker is stopped (no process left behind)."""
+    answers, keeping --spares pre-warmed children and started in the jobs' environment (MPS
+    included: its spares' CUDA contexts must be the jobs'); when the inner command ends the
+    worker is stopped (no process left behind)."""
     from ferstudy.train import worker_client as wc
 
     probe = ("import os, sys; from ferstudy.train import worker_client as wc; "
-             "p = os.environ.get('FERSTUDY_TRAIN_WORKER'); "
-             "print('SOCKET', p, bool(wc.request(p, 'ping')) if p else None)")
+             "p = os.environ.get('FERSTUDY_TRAIN_WORKER'); info = wc.request(p, 'ping'); "
+             "env = open(f'/proc/{info[\"pid\"]}/environ').read().split(chr(0)); "
+             "mps = 'CUDA_MPS_PIPE_DIRECTORY=' + os.environ['CUDA_MPS_PIPE_DIRECTORY']; "
+             "print('SOCKET', p, info['spares_wanted'], mps in env)")
     short = Path(tempfile.mkdtemp(prefix="fw", dir="/tmp"))   # a Unix socket path is <= 107 bytes
+    bin_dir = short / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-cuda-mps-control").write_text(FAKE_MPS)
+    (bin_dir / "nvidia-cuda-mps-control").chmod(0o755)
     try:
-        proc = subprocess.run([sys.executable, "-m", packed.SHARE_MODULE, "--", sys.executable,
-                               "-c", probe], capture_output=True, text=True, timeout=600,
+        proc = subprocess.run([sys.executable, "-m", packed.SHARE_MODULE, "--spares", "2", "--",
+                               sys.executable, "-c", probe], capture_output=True, text=True,
+                              timeout=600,
                               env={"PYTHONPATH": os.pathsep.join(sys.path),
-                                   "PATH": "/usr/bin:/bin", "SLURM_JOB_ID": "78",
+                                   "PATH": f"{bin_dir}:/usr/bin:/bin", "SLURM_JOB_ID": "78",
                                    "TMPDIR": str(short)})
         assert proc.returncode == 0, proc.stdout + proc.stderr
         line = next(x for x in proc.stdout.splitlines() if x.startswith("SOCKET"))
-        _, path, alive = line.split()
-        assert path == str(short / "ferstudy-train-78.sock") and alive == "True"
+        _, path, spares, same_mps = line.split()
+        assert path == str(short / "ferstudy-train-78.sock")
+        assert spares == "2" and same_mps == "True"
         assert wc.request(path, "ping") is None          # stopped with the allocation's command
     finally:
         shutil.rmtree(short, ignore_errors=True)

@@ -1,7 +1,10 @@
-"""The warm train-worker (ferstudy.train.worker, .worker_client): a job trained through it is
-bit-identical to one trained in-process; concurrent jobs; a stale socket falls back to
-in-process; a child's error, a killed worker and a cancelled job each end the job clearly.
-Workers here listen on sockets under tmp dirs, started as `ferstudy train-worker start` does."""
+"""The warm train-worker (ferstudy.train.worker, .worker_client, .worker_spares): a job trained
+through it, in a pre-warmed spare or a cold child, is bit-identical to one trained in-process;
+a taken spare is replaced; a job with another CUDA environment, `--spares 0` and spares that
+fail their warm-up all mean cold children; stopping ends the spares; concurrent jobs; a stale
+socket falls back to in-process; a child's error, a killed worker and a cancelled job each end
+the job clearly. Workers here listen on sockets under tmp dirs, started as
+`ferstudy train-worker start` does."""
 from __future__ import annotations
 
 import json
@@ -19,6 +22,7 @@ import pytest
 
 from ferstudy.train import worker
 from ferstudy.train import worker_client as wc
+from ferstudy.train import worker_spares
 from test_train_workflow import check_train_grid, run_train_grid
 from worker_jobs import toy_results, train_job
 
@@ -58,9 +62,22 @@ def workdir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def live(workdir):
     path = str(workdir / "w.sock")
-    worker.start(path)
+    worker.start(path)                     # one spare (the default)
     yield path
     worker.stop(path)
+
+
+@pytest.fixture(scope="module")
+def here(workdir):
+    """A run trained in-process: what every path through a worker must reproduce."""
+    log, lines = job_logger()
+    try:
+        wc.run_job("train", train_job(workdir / "results", workdir / "here"), log,
+                   path=str(workdir / "none.sock"))
+    finally:
+        logging.getLogger().removeHandler(lines)
+    assert not any("train-worker" in line for line in lines.lines)
+    return workdir / "here"
 
 
 def gone(pid: int) -> bool:
@@ -80,18 +97,30 @@ def wait_for(condition, timeout: float = 60.0) -> bool:
     return False
 
 
-def test_a_run_through_the_worker_is_bit_identical_to_one_in_process(live, workdir):
+def ready_spares(path: str, n: int = 1, timeout: float = 120.0) -> list[int]:
+    """The pids of the worker's ready spares, once it has ``n`` (its ping says so)."""
+    assert wait_for(lambda: wc.request(path, "ping")["spares"] >= n, timeout), \
+        wc.request(path, "ping")
+    return wc.request(path, "ping")["spare_pids"]
+
+
+def train_through(path: str, run_dir: Path, results: Path, **job) -> tuple[int, Lines]:
+    """Train one job through the worker at ``path``: the pid that trained it, its log lines."""
     log, lines = job_logger()
     try:
-        results = workdir / "results"
-        wc.run_job("train", train_job(results, workdir / "here"), log,
-                   path=str(workdir / "none.sock"))
-        assert not any("train-worker" in line for line in lines.lines)
-        wc.run_job("train", train_job(results, workdir / "there"), log, path=live)
+        wc.run_job("train", train_job(results, run_dir, **job), log, path=path)
         assert gone(lines.child()) or wait_for(lambda: gone(lines.child()))
     finally:
         logging.getLogger().removeHandler(lines)
-    here, there = workdir / "here", workdir / "there"
+    return lines.child(), lines
+
+
+def startup(run_dir: Path) -> dict:
+    return json.loads((run_dir / "provenance.json").read_text())["startup"]
+
+
+def assert_same_run(here: Path, there: Path) -> None:
+    """Every output file byte for byte; the metrics but their timings; the settings hash."""
     for name in OUTPUTS:
         assert (here / name).read_bytes() == (there / name).read_bytes(), name
     timing = {"wall_time_s", "test_time_s"}
@@ -100,10 +129,118 @@ def test_a_run_through_the_worker_is_bit_identical_to_one_in_process(live, workd
         {k: v for k, v in m2.items() if k not in timing}
     p1, p2 = (json.loads((d / "provenance.json").read_text()) for d in (here, there))
     assert p1["settings_hash"] == p2["settings_hash"]
-    assert p1["startup"]["worker"] is False and p2["startup"]["worker"] is True
+    assert p1["startup"]["worker"] is False and p1["startup"]["prewarmed"] is False
+
+
+def test_a_run_in_a_prewarmed_spare_is_bit_identical_to_one_in_process(live, workdir, here):
+    spare = ready_spares(live)[0]
+    child, lines = train_through(live, workdir / "there", workdir / "results")
+    assert child == spare                  # the job ran in the spare that was waiting
+    there = workdir / "there"
+    assert_same_run(here, there)
+    assert startup(there)["worker"] is True and startup(there)["prewarmed"] is True
     # the child's records reached the job's log: its epochs and its start-up line
-    assert any(line.startswith("start-up: ") and "train-worker" in line for line in lines.lines)
+    assert any(line.startswith("start-up: ") and "pre-warmed spare" in line
+               for line in lines.lines)
     assert any(line.startswith("epoch 2/2 train_loss") for line in lines.lines)
+
+
+def test_a_taken_spare_is_replaced_and_the_next_job_runs_prewarmed_too(live, workdir):
+    first = ready_spares(live)[0]
+    child, _ = train_through(live, workdir / "spare1", workdir / "results", epochs=1)
+    assert child == first and startup(workdir / "spare1")["prewarmed"] is True
+    second = ready_spares(live)[0]         # forked when the first job took its spare
+    assert second != first
+    child, _ = train_through(live, workdir / "spare2", workdir / "results", epochs=1, seed=1)
+    assert child == second and startup(workdir / "spare2")["prewarmed"] is True
+
+
+def test_a_job_with_another_cuda_environment_runs_in_a_cold_child(live, workdir, monkeypatch):
+    spare = ready_spares(live)[0]
+    # the worker's spares took its environment: a job that sees other GPUs cannot use them
+    other = "" if os.environ.get("CUDA_VISIBLE_DEVICES") != "" else "-1"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", other)
+    child, _ = train_through(live, workdir / "cold", workdir / "results", epochs=1)
+    assert child != spare
+    assert startup(workdir / "cold")["worker"] is True
+    assert startup(workdir / "cold")["prewarmed"] is False
+    assert json.loads((workdir / "cold" / "metrics.json").read_text())["epochs"] == 1
+    assert wc.request(live, "ping")["spare_pids"] == [spare]   # left for a matching job
+
+
+def test_no_spares_means_cold_children_with_the_same_outputs(workdir, here, tmp_path):
+    path = str(tmp_path / "w.sock")
+    worker.start(path, spares=0)
+    try:
+        info = wc.request(path, "ping")
+        assert (info["spares"], info["warming"], info["spares_wanted"]) == (0, 0, 0)
+        train_through(path, tmp_path / "run", workdir / "results")
+        assert wc.request(path, "ping")["prewarmed"] == 0
+    finally:
+        worker.stop(path)
+    assert startup(tmp_path / "run")["worker"] is True
+    assert startup(tmp_path / "run")["prewarmed"] is False
+    assert_same_run(here, tmp_path / "run")
+
+
+def test_stopping_the_worker_ends_its_idle_spares(tmp_path):
+    path = str(tmp_path / "w.sock")
+    worker.start(path, spares=2)
+    try:
+        pid = wc.request(path, "ping")["pid"]
+        spares = ready_spares(path, 2)
+        assert len(spares) == 2 and not any(gone(s) for s in spares)
+    finally:
+        assert worker.stop(path).startswith("stopped")
+    assert wait_for(lambda: gone(pid), 30)
+    assert all(wait_for(lambda s=s: gone(s), 30) for s in spares), "a spare outlived its worker"
+
+
+def test_spares_that_fail_their_warm_up_leave_jobs_to_cold_children(workdir, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setenv(worker_spares.FAIL_ENV, "1")   # the worker's spares read it (only they)
+    path = str(tmp_path / "w.sock")
+    worker.start(path, spares=1)
+    try:
+        # the worker gives up after MAX_FAILURES in a row, instead of forking spares forever
+        assert wait_for(lambda: wc.request(path, "ping")["spares_wanted"] == 0, 120)
+        train_through(path, tmp_path / "run", workdir / "results", epochs=1)
+        info = wc.request(path, "ping")
+    finally:
+        worker.stop(path)
+    assert info["prewarmed"] == 0 and info["served"] == 1
+    assert startup(tmp_path / "run")["worker"] is True
+    assert startup(tmp_path / "run")["prewarmed"] is False
+    text = Path(path + ".log").read_text()
+    assert text.count("failed its warm-up") == worker_spares.MAX_FAILURES
+    assert "keeping no more spares" in text
+
+
+def test_the_warm_up_draws_no_random_numbers():
+    import random
+
+    import numpy as np
+    import torch
+
+    before = (random.getstate(), np.random.get_state()[1].copy(), torch.get_rng_state())
+    worker_spares.exercise(torch.device("cpu"))   # the ops a spare runs on its GPU
+    assert random.getstate() == before[0]
+    assert (np.random.get_state()[1] == before[1]).all()
+    assert torch.equal(torch.get_rng_state(), before[2])
+
+
+def test_a_jobs_cuda_environment_is_what_cuda_init_reads():
+    job = {"env": {"CUDA_VISIBLE_DEVICES": "1", "HOME": "/h", "PYTORCH_CUDA_ALLOC_CONF": "x",
+                   "NVIDIA_VISIBLE_DEVICES": "all", "CUDA_MPS_PIPE_DIRECTORY": "/m"},
+           "kwargs": {"config": {"train": {"deterministic": True}}}}
+    assert worker_spares.job_cuda_env(job) == {
+        "CUDA_VISIBLE_DEVICES": "1", "PYTORCH_CUDA_ALLOC_CONF": "x",
+        "NVIDIA_VISIBLE_DEVICES": "all", "CUDA_MPS_PIPE_DIRECTORY": "/m",
+        "CUBLAS_WORKSPACE_CONFIG": worker_spares.CUBLAS_DEFAULT}
+    # a spare sets the deterministic default before CUDA init; a job that is not
+    # deterministic and names no workspace would get torch's default: not the same
+    job["kwargs"]["config"]["train"]["deterministic"] = False
+    assert "CUBLAS_WORKSPACE_CONFIG" not in worker_spares.job_cuda_env(job)
 
 
 def test_concurrent_jobs_both_complete_in_their_own_children(live, workdir):
@@ -236,23 +373,37 @@ def test_a_cancelled_job_kills_its_child(live, workdir):
     assert wc.request(live, "ping")       # the worker lives on
 
 
-PRELOAD_QUERIES = """
+WORKER_QUERIES = """
+import os, sys, threading, time
 import torch
 queries = []
-torch.cuda.is_available = lambda: queries.append("is_available") or False
-torch.cuda.device_count = lambda: queries.append("device_count") or 0
-torch.cuda.init = lambda: queries.append("init")
-from ferstudy.train import worker
+torch.cuda.is_available = lambda: queries.append(("is_available", os.getpid())) or False
+torch.cuda.device_count = lambda: queries.append(("device_count", os.getpid())) or 0
+torch.cuda.init = lambda: queries.append(("init", os.getpid()))
+from ferstudy.train import worker, worker_client as wc
 worker.preload()
-print(queries)
+print("preload", queries, flush=True)
+
+def drive(path):   # a spare warms up (its queries are its own), then the worker stops
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (wc.request(path, "ping") or {}).get("spares"):
+        time.sleep(0.1)
+    wc.request(path, "stop")
+
+threading.Thread(target=drive, args=(sys.argv[1],), daemon=True).start()
+worker.serve(sys.argv[1], spares=1)
+print("serve", queries, flush=True)
 """
 
 
-def test_the_worker_preload_leaves_cuda_alone():
-    # a CUDA query before fork initialises the driver in the worker: no child could use the GPU
-    out = subprocess.run([sys.executable, "-c", PRELOAD_QUERIES], capture_output=True,
-                         text=True, timeout=300, check=True).stdout
-    assert out.strip() == "[]"
+def test_the_worker_leaves_cuda_alone_only_its_spares_touch_it(tmp_path):
+    # a CUDA query before fork initialises the driver in the worker: no child could use the
+    # GPU. Neither importing the training modules nor keeping a spare asks CUDA anything in
+    # the worker's own process (the spare's warm-up queries happen in the spare)
+    out = subprocess.run([sys.executable, "-c", WORKER_QUERIES, str(tmp_path / "w.sock")],
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split("\n")[:2] == ["preload []", "serve []"], out.stdout + out.stderr
+    assert "spare " in out.stderr and " ready after " in out.stderr
 
 
 def test_process_start_time_brackets_a_process_launch():

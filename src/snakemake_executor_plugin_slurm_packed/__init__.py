@@ -46,7 +46,8 @@ def pack_group_command(command: str, *, python: str, cores: int, gpu_slots: int 
     ``command`` is what the SLURM plugin would run in the allocation (``<python> -m snakemake
     ... --executor slurm-jobstep --jobs 1 ...``); ``python`` the interpreter it names;
     ``cores`` the CPUs booked for the group; ``gpu_slots`` how many GPU jobs may run at once
-    (None: no such limit).
+    (None: no such limit), also the allocation's train-worker's ``--spares`` (pre-warmed
+    children, so that each of the K jobs running at once finds one; None: its default).
     """
     if command.count(JOBSTEP_ARGS) != 1:
         raise WorkflowError(f"slurm-packed: expected {JOBSTEP_ARGS!r} once in the job command "
@@ -59,7 +60,9 @@ def pack_group_command(command: str, *, python: str, cores: int, gpu_slots: int 
     inner = f"{python} -m snakemake "
     if command.count(inner) != 1:
         raise WorkflowError(f"slurm-packed: expected {inner!r} once in the job command: {command}")
-    return command.replace(inner, f"{python} -m {SHARE_MODULE} -- {inner}")
+    # the allocation's train-worker keeps one pre-warmed spare per job that may run at once
+    spares = "" if gpu_slots is None else f"--spares {int(gpu_slots)} "
+    return command.replace(inner, f"{python} -m {SHARE_MODULE} {spares}-- {inner}")
 
 
 def global_gpu_slots(workflow) -> int | None:

@@ -1,6 +1,6 @@
 """Run a group job's inner Snakemake with CUDA MPS on the allocation's GPU, where there is MPS.
 
-    python -m snakemake_executor_plugin_slurm_packed.share -- <python> -m snakemake ...
+    python -m snakemake_executor_plugin_slurm_packed.share [--spares K] -- <python> -m snakemake ...
 
 The ``slurm-packed`` executor puts this in front of the Snakemake inside each group job. It
 starts an MPS control daemon with a pipe directory private to the allocation
@@ -15,8 +15,12 @@ It also starts a warm train-worker for the allocation (``ferstudy.train.worker``
 ``$TMPDIR/ferstudy-train-$SLURM_JOB_ID.sock``, handed to the jobs as
 ``$FERSTUDY_TRAIN_WORKER``): the group's train_model jobs then fork from one process that has
 imported torch and ferstudy once, instead of each paying the imports (same outputs either
-way). ``FERSTUDY_TRAIN_WORKER=off`` in the submitting environment turns it off; a worker that
-does not start leaves a note in the log and the jobs train in their own processes.
+way). It keeps ``--spares K`` pre-warmed children (``gpu_slots``: one per job running at once;
+CUDA initialised before a job needs it, about 0.5 GB of GPU memory each while idle) and is
+started with the jobs' environment, MPS variables included, so that its spares' CUDA contexts
+are the ones the jobs would make. ``FERSTUDY_TRAIN_WORKER=off`` in the submitting environment
+turns it off; a worker that does not start leaves a note in the log and the jobs train in
+their own processes.
 
 Without MPS the jobs still run side by side, taking turns on the GPU: where the driver ships no
 ``nvidia-cuda-mps-control``, or where the daemon does not start, a note goes to the job's log
@@ -64,18 +68,30 @@ def start_mps(directory: Path) -> bool:
             is not None and gpu_share.mps_running(directory))
 
 
-def start_worker(path: Path) -> bool:
+def start_worker(path: Path, env: dict, spares: int) -> bool:
+    """The allocation's train-worker, in the jobs' environment ``env`` (its spares initialise
+    CUDA with it), keeping ``spares`` pre-warmed children."""
     started = attempt("train-worker", "each job trains in its own process",
-                      lambda: worker.start(str(path)) or str(path))
+                      lambda: worker.start(str(path), spares=spares, env=env)
+                      or f"{path} ({spares} spare(s))")
     return started is not None
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def parse(argv: list[str]) -> tuple[int, list[str]]:
+    """``[--spares K] [--] COMMAND ...`` -> (K, COMMAND)."""
+    spares = worker.DEFAULT_SPARES
+    if argv[:1] == ["--spares"] and len(argv) > 1:
+        spares, argv = int(argv[1]), argv[2:]
     if argv[:1] == ["--"]:
         argv = argv[1:]
+    return spares, argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    spares, argv = parse(sys.argv[1:] if argv is None else argv)
     if not argv:
-        sys.exit("usage: python -m snakemake_executor_plugin_slurm_packed.share -- COMMAND ...")
+        sys.exit("usage: python -m snakemake_executor_plugin_slurm_packed.share [--spares K] "
+                 "-- COMMAND ...")
     directory = allocation_path("mps")
     env = dict(os.environ)
     shared = start_mps(directory)
@@ -85,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     socket = None
     if os.environ.get("FERSTUDY_TRAIN_WORKER") != "off":
         socket = allocation_path("train", ".sock")
-        if start_worker(socket):
+        if start_worker(socket, dict(env), spares):
             env["FERSTUDY_TRAIN_WORKER"] = str(socket)
         else:
             socket = None

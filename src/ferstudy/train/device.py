@@ -13,6 +13,9 @@ import zlib
 import numpy as np
 import torch
 
+# cuBLAS's workspace for deterministic runs (the train-worker's spares set it before CUDA init)
+CUBLAS_WORKSPACE_DEFAULT = ":4096:8"
+
 
 def pick_device(name: str = "auto") -> torch.device:
     """``auto`` -> cuda if available else cpu; ``cuda`` without a GPU is an error."""
@@ -92,7 +95,7 @@ def configure(device: torch.device, *, threads: int, deterministic: bool) -> Non
     CUDA: deterministic cuDNN/cuBLAS when asked, else cuDNN autotuning for speed."""
     torch.set_num_threads(max(1, threads))
     if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_DEFAULT)
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False

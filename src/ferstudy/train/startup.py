@@ -5,9 +5,11 @@ script preamble, ``import torch`` and ferstudy, device set-up and its data befor
 ``StartupClock`` splits that time into parts, in the order a run meets them:
 
 - ``launch``: process start to the training function (interpreter, imports; through a warm
-  ``train-worker``: the job's small client, connecting and the fork);
+  ``train-worker``: the job's small client, connecting and the fork or the hand-over to a
+  pre-warmed spare);
 - ``data``: reading the clip stores and splitting them (``load_dataset``, ``build_run_data``);
-- ``device``: threads, determinism and the device (on a GPU: CUDA initialisation);
+- ``device``: threads, determinism and the device (on a GPU: CUDA initialisation, already
+  done in a pre-warmed spare: ``prewarmed``);
 - ``model``: building, initialising (``ft``: loading the pretrained tensors) and moving it;
 - ``first_step``: optimiser, loader, method set-up and the first batch's step.
 
@@ -41,10 +43,12 @@ def process_start_time(pid: int | None = None) -> float | None:
 class StartupClock:
     """Laps from ``origin`` (epoch seconds: the job's process start) to the first step."""
 
-    def __init__(self, origin: float | None = None, *, worker: bool = False):
+    def __init__(self, origin: float | None = None, *, worker: bool = False,
+                 prewarmed: bool = False):
         now = time.time()
         self.origin = origin if origin is not None else (process_start_time() or now)
         self.worker = worker
+        self.prewarmed = prewarmed
         self.last = self.origin
         self.parts: dict[str, float] = dict.fromkeys(PARTS, 0.0)
         self.done = False
@@ -65,13 +69,16 @@ class StartupClock:
         self.done = True
 
     def record(self) -> dict:
-        """``total_s`` and one ``<part>_s`` per part, in seconds; ``worker``: via train-worker."""
-        out = {"total_s": round(sum(self.parts.values()), 3), "worker": self.worker}
+        """``total_s`` and one ``<part>_s`` per part, in seconds; ``worker``: via train-worker;
+        ``prewarmed``: in one of its pre-warmed spares (CUDA initialised before the job)."""
+        out = {"total_s": round(sum(self.parts.values()), 3), "worker": self.worker,
+               "prewarmed": self.prewarmed}
         out.update({f"{k}_s": round(v, 3) for k, v in self.parts.items()})
         out["complete"] = self.done   # False: no step was taken (resumed after the last epoch)
         return out
 
     def summary(self) -> str:
         parts = ", ".join(f"{k} {v:.2f}" for k, v in self.parts.items())
-        via = "train-worker" if self.worker else "in-process"
+        via = "in-process" if not self.worker else (
+            "train-worker, pre-warmed spare" if self.prewarmed else "train-worker")
         return f"start-up: {sum(self.parts.values()):.2f}s to the first step ({parts}; {via})"

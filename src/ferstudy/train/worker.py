@@ -2,19 +2,30 @@
 
 Every train_model job otherwise starts an interpreter and imports torch and ferstudy before
 its first step (ferstudy.train.startup measures it). The worker pays the imports once: it
-imports torch and the training modules, listens on a Unix socket, and forks one child per job
-(ferstudy.train.worker_client is the job side); the child takes the job's working directory
-and environment (``CUDA_VISIBLE_DEVICES`` included), sets its threads, device and seeds as
-an in-process run does, and trains. Children run concurrently: as many as Snakemake starts
-(``gpu_slots=K`` under profiles/local-gpu).
+imports torch and the training modules, listens on a Unix socket, and runs each job in a
+child process of its own (ferstudy.train.worker_client is the job side); the child takes the
+job's working directory and environment (``CUDA_VISIBLE_DEVICES`` included), sets its
+threads, device and seeds as an in-process run does, trains, reports and exits: one job per
+process. Children run concurrently: as many as Snakemake starts (``gpu_slots=K`` under
+profiles/local-gpu).
 
-It never initialises CUDA (a CUDA context does not survive ``fork``): each child initialises
-its own, so on a GPU the CUDA start-up is still paid per job; only the imports are saved.
+The worker itself never touches CUDA (a CUDA context does not survive ``fork``), so a child
+forked for a job (a cold child) still pays CUDA's start-up on a GPU. To take that off the
+job's critical path the worker keeps ``--spares N`` children (default 1) forked in advance
+that have already initialised CUDA and loaded cuBLAS/cuDNN (ferstudy.train.worker_spares): a
+job goes to a ready spare whose CUDA environment is its own (the connection is passed over a
+socketpair), and a replacement spare is forked at once and warms up while the job trains.
+Each idle spare holds a CUDA context (about 0.5 GB of GPU memory; on a CPU machine a spare
+only waits). Without a ready spare, or for a job with other CUDA variables
+(``CUDA_VISIBLE_DEVICES``, MPS, allocator settings...), the job gets a cold child; spares
+that keep failing their warm-up are given up (logged) and every job gets a cold child. The
+run's ``startup`` record says which (``prewarmed``); the numbers are the same either way.
 
 Robustness: one worker per socket (an exclusive lock on ``<socket>.lock``; a socket file
-whose lock is free is stale and replaced); a child dies with the worker (``PR_SET_PDEATHSIG``,
-Linux) and with its job (the job's connection closing); ``stop`` or SIGTERM ends the children
-first. The worker's own log: ``<socket>.log``.
+whose lock is free is stale and replaced); a child or spare dies with the worker
+(``PR_SET_PDEATHSIG``, Linux), a child with its job (the job's connection closing), a spare
+when its control socket closes; ``stop`` or SIGTERM ends the children and spares first. The
+worker's own log: ``<socket>.log``.
 """
 from __future__ import annotations
 
@@ -24,6 +35,7 @@ import fcntl
 import importlib
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -33,6 +45,7 @@ import time
 import traceback
 
 from ferstudy.train import worker_client as wc
+from ferstudy.train import worker_spares
 
 # imported once in the worker: what a training child would import (not CUDA: see above)
 # (torch._inductor.config: torch.use_deterministic_algorithms imports it, sympy and all: ~3 s)
@@ -40,6 +53,7 @@ PRELOAD = ("torch", "torch._inductor.config", "numpy", "pandas", "ferstudy.all_r
            "ferstudy.train.cli", "ferstudy.train.pretrain", "ferstudy.train.pretrained",
            "ferstudy.clipstore", "ferstudy.provenance", "ferstudy.augment.affine")
 READY_TIMEOUT_S = 300.0
+DEFAULT_SPARES = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,16 +62,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the worker in the foreground (what start launches)")
     parser.add_argument("--socket", default=None,
                         help=f"socket path (default: ${wc.ENV}, else {wc.DEFAULT} here)")
+    parser.add_argument("--spares", type=int, default=DEFAULT_SPARES, metavar="N",
+                        help="start/serve: children kept forked and warmed up in advance (CUDA "
+                             "initialised, cuBLAS/cuDNN loaded) so that a job skips CUDA's "
+                             "start-up; each idle one holds a CUDA context, about 0.5 GB of GPU "
+                             "memory (on a CPU machine: nothing). 0: every job gets a cold "
+                             f"child (default: {DEFAULT_SPARES})")
 
 
 def run(args: argparse.Namespace) -> None:
     path = wc.socket_path(args.socket)
     if path is None:
         raise ValueError(f"{wc.ENV}=off: no worker socket; pass --socket PATH")
+    if args.spares < 0:
+        raise ValueError(f"--spares must be 0 or more, not {args.spares}")
     if args.action == "serve":
-        serve(path)
+        serve(path, args.spares)
     elif args.action == "start":
-        start(path)
+        start(path, spares=args.spares)
         print(path)
     elif args.action == "stop":
         print(stop(path))
@@ -66,17 +88,22 @@ def run(args: argparse.Namespace) -> None:
         if info is None:
             raise RuntimeError(f"no train-worker answers at {path}")
         print(f"train-worker pid {info['pid']} at {path}: {info['running']} job(s) running, "
-              f"{info['served']} served since {time.ctime(info['since'])}")
+              f"{info['served']} served ({info['prewarmed']} pre-warmed) since "
+              f"{time.ctime(info['since'])}; spares: {info['spares']} ready, "
+              f"{info['warming']} warming up (keeps {info['spares_wanted']})")
 
 
-def start(path: str) -> None:
-    """Start a worker at ``path`` unless one answers there; return once it answers."""
+def start(path: str, *, spares: int = DEFAULT_SPARES, env: dict | None = None) -> None:
+    """Start a worker at ``path`` unless one answers there; return once it answers (its spares
+    may still be warming up). ``env``: the worker's environment (default: this one's); its
+    spares initialise CUDA with it, so give it the jobs' CUDA variables (MPS pipe directory...)."""
     if wc.request(path, "ping"):
         return
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".log", "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ferstudy.train.worker", "serve",
-                                 "--socket", path], stdin=subprocess.DEVNULL, stdout=out,
+                                 "--socket", path, "--spares", str(spares)], env=env,
+                                stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -98,8 +125,8 @@ def stop(path: str) -> str:
     return f"stopped the train-worker at {path}"
 
 
-def serve(path: str) -> None:
-    """The worker's loop: accept, answer ping/stop, fork a child per ``run``."""
+def serve(path: str, spares: int = DEFAULT_SPARES) -> None:
+    """The worker's loop: accept, answer ping/stop, hand each ``run`` to a spare or a child."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s train-worker: "
                         "%(message)s", stream=sys.stderr, force=True)
     log = logging.getLogger("ferstudy.train.worker")
@@ -123,56 +150,102 @@ def serve(path: str) -> None:
         os.umask(old_mask)
     listener.listen(64)
     listener.settimeout(0.5)
-    stopping = threading.Event()
+    server = _Server(listener, lock, spares, log)
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
-    children: dict[int, float] = {}
-    served, since = 0, time.time()
-    log.info("pid %d listening at %s", os.getpid(), path)
+        signal.signal(sig, lambda *_: server.stopping.set())
+    log.info("pid %d listening at %s (%d spare(s))", os.getpid(), path, spares)
     try:
-        while not stopping.is_set():
-            _reap(children, log)
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, InterruptedError):
-                continue
-            with conn:
-                conn.settimeout(10.0)
-                try:
-                    message = wc.receive(conn)
-                except OSError:
-                    continue
-                if not message:
-                    continue
-                if message.get("op") == "ping":
-                    _reply(conn, {"pid": os.getpid(), "running": len(children),
-                                  "served": served, "since": since})
-                elif message.get("op") == "stop":
-                    _reply(conn, {"stopping": True})
-                    stopping.set()
-                elif message.get("op") == "run":
-                    if message.get("target") not in wc.TARGETS:
-                        _reply(conn, {"refused": f"unknown target {message.get('target')!r}"})
-                        continue
-                    try:
-                        pid = os.fork()
-                    except OSError as err:   # out of memory or processes: the job trains alone
-                        _reply(conn, {"refused": f"fork failed: {err}"})
-                        continue
-                    if pid == 0:
-                        listener.close()
-                        lock.close()
-                        _child(conn, message)   # never returns
-                    children[pid] = time.time()
-                    served += 1
-                    log.info("job %d (%s) -> child %d", served, message["target"], pid)
+        server.loop()
     finally:
-        _end(children, log)
+        server.children.update(server.spares.release())
+        _end(server.children, log)
         # still ours: no successor binds while this process holds the lock
         if os.path.exists(path):
             os.unlink(path)
         listener.close()
-        log.info("stopped after %d job(s)", served)
+        log.info("stopped after %d job(s) (%d pre-warmed)", server.served, server.prewarmed)
+
+
+class _Server:
+    """The worker's state: running children (pid -> start), spares, counts."""
+
+    def __init__(self, listener: socket.socket, lock, spares: int, log: logging.Logger):
+        self.listener, self.lock, self.log = listener, lock, log
+        self.stopping = threading.Event()
+        self.children: dict[int, float] = {}
+        self.served, self.prewarmed, self.since = 0, 0, time.time()
+        self.spares = worker_spares.Spares(spares, log, self._start_spare)
+
+    def loop(self) -> None:
+        while not self.stopping.is_set():
+            _reap(self.children, self.log)
+            self.spares.reap()
+            self.spares.fill()
+            readable, _, _ = select.select([self.listener, *self.spares.sockets()], [], [], 0.5)
+            for sock in readable:
+                if sock is not self.listener:
+                    self.spares.on_readable(sock)
+            if self.listener in readable:
+                self._accept()
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except (TimeoutError, InterruptedError, BlockingIOError):
+            return
+        with conn:
+            conn.settimeout(10.0)
+            try:
+                message = wc.receive(conn)
+            except OSError:
+                return
+            if not message:
+                return
+            if message.get("op") == "ping":
+                _reply(conn, {"pid": os.getpid(), "running": len(self.children),
+                              "served": self.served, "prewarmed": self.prewarmed,
+                              "since": self.since, **self.spares.status()})
+            elif message.get("op") == "stop":
+                _reply(conn, {"stopping": True})
+                self.stopping.set()
+            elif message.get("op") == "run":
+                self._run(conn, message)
+
+    def _run(self, conn: socket.socket, message: dict) -> None:
+        if message.get("target") not in wc.TARGETS:
+            _reply(conn, {"refused": f"unknown target {message.get('target')!r}"})
+            return
+        spare, why = self.spares.take(message)
+        if spare is not None and self.spares.hand_over(spare, conn, message):
+            pid, self.prewarmed, how = spare.pid, self.prewarmed + 1, "pre-warmed spare"
+            self.spares.fill()   # the replacement warms up while the job trains
+        else:
+            try:
+                pid = os.fork()
+            except OSError as err:   # out of memory or processes: the job trains alone
+                _reply(conn, {"refused": f"fork failed: {err}"})
+                return
+            if pid == 0:
+                try:
+                    self._in_child()
+                    _child(conn, message)   # never returns
+                finally:
+                    os._exit(1)   # a child never goes back into the worker's loop
+            how = f"cold child ({why or 'the spare did not take it'})"
+        self.children[pid] = time.time()
+        self.served += 1
+        self.log.info("job %d (%s) -> %s %d", self.served, message["target"], how, pid)
+
+    def _in_child(self) -> None:
+        """In a forked child: close what is the worker's."""
+        self.listener.close()
+        self.lock.close()
+        self.spares.close_inherited()
+
+    def _start_spare(self, ctl: socket.socket) -> None:
+        self._in_child()
+        _become_child()
+        worker_spares.spare_main(ctl, _run_job)   # never returns
 
 
 def preload() -> None:
@@ -205,7 +278,7 @@ def _reap(children: dict[int, float], log: logging.Logger) -> None:
 
 
 def _end(children: dict[int, float], log: logging.Logger) -> None:
-    """SIGTERM the running children, SIGKILL what is left after 10 s."""
+    """SIGTERM the running children and the spares, SIGKILL what is left after 10 s."""
     for pid in children:
         log.info("ending child %d", pid)
         _signal(pid, signal.SIGTERM)
@@ -235,16 +308,29 @@ def _die_with_parent() -> None:
         pass
 
 
+def _become_child() -> None:
+    """Right after a fork: die with the worker, take the default signal handlers."""
+    worker = os.getppid()
+    _die_with_parent()
+    if os.getppid() != worker:   # the worker died before the line above
+        os._exit(1)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _child(conn: socket.socket, job: dict) -> None:
-    """A forked child: become the job (cwd, environment), train, report, exit."""
+    """A cold child, forked for this job: become the job, train, report, exit."""
+    try:
+        _become_child()
+    except BaseException:  # noqa: BLE001 - a child never returns into the worker's loop
+        os._exit(1)
+    _run_job(conn, job, prewarmed=False)   # never returns
+
+
+def _run_job(conn: socket.socket, job: dict, *, prewarmed: bool) -> None:
+    """Become the job (cwd, environment), train, report, exit (a cold child or a spare)."""
     code = 1
     try:
-        worker = os.getppid()
-        _die_with_parent()
-        if os.getppid() != worker:   # the worker died before the line above
-            os._exit(1)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_DFL)
         conn.settimeout(None)
         os.chdir(job["cwd"])
         os.environ.clear()
@@ -263,7 +349,7 @@ def _child(conn: socket.socket, job: dict) -> None:
         if job["target"] == "train":
             from ferstudy.train.startup import StartupClock
 
-            kwargs["startup"] = StartupClock(job["origin"], worker=True)
+            kwargs["startup"] = StartupClock(job["origin"], worker=True, prewarmed=prewarmed)
         try:
             wc.resolve(job["target"])(**kwargs, log=logging.getLogger("ferstudy").info)
         except BaseException as err:  # noqa: BLE001 - every failure goes back to the job
