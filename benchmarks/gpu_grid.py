@@ -217,8 +217,9 @@ def main(argv: list[str] | None = None) -> dict:
     fraction = logged_fraction(cfg, runs)
     counts = grid_cost.job_counts(cfg)
     sharing = "none" if k == 1 else ("best" if mps else args.sharing)
+    path = "prewarmed" if worker else "in_process"
     slice_cost = gpu_hours(cfg, counts, fig, {args.release: (clips, "release size")},
-                           sharing=sharing, profile_k=k,
+                           sharing=sharing, profile_k=k, startup_path=path,
                            fraction=(fraction[0], "logged by the slice"))
     predicted = slice_cost["total_expected"]
     full_cfg = resolve_layers(cli_layers(ROOT / "studies" / "pitfalls.yaml", base=ROOT / "config.yaml"))
@@ -227,6 +228,7 @@ def main(argv: list[str] | None = None) -> dict:
             full_cfg[section].update(values)
     full = gpu_hours(full_cfg, grid_cost.job_counts(full_cfg), fig,
                      grid_cost.study_clips(full_cfg, 300), sharing=sharing, profile_k=k,
+                     startup_path=path,
                      fraction=expected_fraction(full_cfg, None))
     ratio = wall / 3600 / predicted
     report = {

@@ -57,7 +57,6 @@ from ferstudy.train import worker  # noqa: E402
 from toyclips import TOY_CLASSES  # noqa: E402
 from worker_jobs import toy_results, train_job  # noqa: E402
 
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 # one job: what workflow/scripts/train_model.py imports and calls
 JOB = """
@@ -140,7 +139,7 @@ def grid_wall(root: Path, args, with_worker: bool) -> float:
     env.pop("FERSTUDY_TRAIN_WORKER", None)
     try:
         t0 = time.time()
-        subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(root),
+        subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(root),
                         "--configfile", str(root / "config.yaml"), "--cores", str(args.cores),
                         "--quiet", "--allowed-rules", "train_model", "--", *targets],
                        env=env, check=True, capture_output=True)
@@ -172,10 +171,16 @@ def main() -> None:
                         help="the modes to run (in-process is the baseline: always run)")
     parser.add_argument("--json", type=Path, default=None,
                         help="also write {mode: {median parts, total_s, wall_s, ...}} here")
+    parser.add_argument("--into", type=Path, default=None, metavar="GPU_CHECK_JSON",
+                        help="with --device cuda: add the medians as 'startup_paths' to this "
+                             "gpu_check JSON (what `ferstudy plan --cost --startup-path` reads)")
     parser.add_argument("--snakemake", action="store_true",
                         help="also time the runs as a grid through Snakemake")
     parser.add_argument("--cores", type=int, default=2, help="--snakemake: Snakemake --cores")
     args = parser.parse_args()
+    if args.into and (args.device != "cuda" or not args.into.is_file()):
+        parser.error(f"--into {args.into}: needs --device cuda (GPU start-up figures go into "
+                     f"a GPU's JSON) and an existing gpu_check JSON there")
     modes = ["in-process"] + [m for m in MODES if m in args.modes and m != "in-process"]
 
     rows, started, same = {}, {}, {}
@@ -233,6 +238,9 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(summary(rows, started, same, args), indent=1) + "\n")
         print(f"wrote {args.json}")
+    if args.into:
+        add_paths(args.into, summary(rows, started, same, args), args)
+        print(f"added startup_paths to {args.into}")
     if not all(same.values()):
         sys.exit("outputs differ between modes: " + ", ".join(m for m, ok in same.items() if not ok))
 
@@ -249,6 +257,27 @@ def summary(rows: dict, started: dict, same: dict, args) -> dict:
         if MODES[mode]:
             out[mode]["waited_for_spare_s"] = round(median(r, "waited_s"), 4)
     return out
+
+
+INTO_PATHS = {"in-process": "in_process", "worker-cold": "worker", "worker-prewarmed": "prewarmed"}
+
+
+def add_paths(path: Path, medians: dict, args) -> None:
+    """``startup_paths`` of a gpu_check JSON: median start-up per run on each path (the keys
+    ``ferstudy.gpu_figures.STARTUP_PATHS`` names), with how they were measured."""
+    import platform
+
+    import torch
+
+    blob = json.loads(path.read_text())
+    blob["startup_paths"] = {
+        "device": f"cuda:{torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu",
+        "provenance": f"{platform.node()} {time.strftime('%Y-%m-%d %H:%M')}: python "
+                      f"benchmarks/startup_tax.py {' '.join(sys.argv[1:])}",
+        "arch": args.arch, "frames": args.frames, "size": args.size, "runs": args.runs,
+        "paths": {INTO_PATHS[m]: v["total_s"] for m, v in medians.items()},
+        "outputs_identical": {INTO_PATHS[m]: v["outputs_identical"] for m, v in medians.items()}}
+    path.write_text(json.dumps(blob, indent=1))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ def test_gpu_grid_small_on_cpu(tmp_path):
     out = tmp_path / "gpu_grid.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "gpu_grid.py"), "--small", "--device", "cpu",
-         "--workdir", str(tmp_path / "work"), "--out", str(out)],
+         "--mps", "--worker", "--workdir", str(tmp_path / "work"), "--out", str(out)],
         capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     r = json.loads(out.read_text())
@@ -29,6 +29,11 @@ def test_gpu_grid_small_on_cpu(tmp_path):
         run = (tmp_path / "work" / "results" / "runs" / "ckplus" / "resnet3d" / "supervised" / "ri"
                / "none" / "full" / "seed0" / f"fold{fold}")
         assert (run / "metrics.json").is_file() and (run / "provenance.json").is_file()
+        # --worker: every run was handed to the slice's train-worker (a pre-warmed spare)
+        startup = json.loads((run / "provenance.json").read_text())["startup"]
+        assert startup["worker"] is True and startup["prewarmed"] is True
+    # --mps without MPS on this machine: said, and the slice ran (and was modelled) without
+    assert r["worker"] is True and r["mps"] is False and "the slice runs without MPS" in proc.stdout
     assert 0 < r["epoch_fraction_logged"] <= 1
     # the figures are consistent with one another
     assert r["runs_per_hour"] == pytest.approx(r["runs"] / r["wall_s"] * 3600)

@@ -72,3 +72,26 @@ def test_session_refuses_an_unknown_stage_and_a_failed_stage_does_not_stop_the_n
     # no JSON in $OUT: the plan stage fails with the file named, and the script goes on
     log = (tmp_path / "out" / "plan.log").read_text()
     assert "no gpu_check JSON" in log and "== plan: exit 2" in log
+
+
+def test_startup_tax_into_writes_the_paths_plan_cost_reads(tmp_path, monkeypatch):
+    """benchmarks/startup_tax.py --into adds its medians to a gpu_check JSON under the names
+    gpu_figures reads: the writer and the reader agree on the format."""
+    monkeypatch.syspath_prepend(str(ROOT / "tests"))
+    import startup_tax
+
+    from ferstudy import gpu_figures
+
+    figures = tmp_path / "gpu.json"
+    blob = json.loads((ROOT / "benchmarks" / "gpu_check_h200.json").read_text())
+    figures.write_text(json.dumps(blob))
+    medians = {m: {"total_s": t, "outputs_identical": True}
+               for m, t in (("in-process", 9.0), ("worker-cold", 3.5), ("worker-prewarmed", 0.7))}
+    args = type("Args", (), {"arch": "resnet3d", "frames": 16, "size": 112, "runs": 3})
+    startup_tax.add_paths(figures, medians, args)
+    fig = gpu_figures.load(figures, "bf16")
+    assert fig.startup_paths == {"in_process": 9.0, "worker": 3.5, "prewarmed": 0.7}
+    assert fig.startup("prewarmed")[0] == 0.7 and "measured" in fig.startup("prewarmed")[1]
+    assert fig.startup_s == blob["startup"]["process_to_first_step_s"]   # the rest untouched
+    kept = json.loads(figures.read_text())
+    assert kept["cases"] == blob["cases"] and "startup_tax.py" in kept["startup_paths"]["provenance"]
