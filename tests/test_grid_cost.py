@@ -265,6 +265,20 @@ def test_train_jobs_start_up_on_their_path_and_the_others_in_process(tmp_path):
         _cost(cfg, measured, startup_path="warm")
 
 
+def test_sd_runs_cost_the_none_arms_steps_unless_epoch_steps_is_mixed(tmp_path):
+    """augment.sd.epoch_steps real: an SD run trains the real clips' steps per epoch; mixed:
+    (1 + ratio) x. Pitfalls' four augments (none, da, sd, da+sd) at ratio 1: 6/4 the training."""
+    cfg = copy.deepcopy(study_config("pitfalls"))
+    fig = _gpu_json(tmp_path / "g.json")
+    real = _cost(cfg, fig)
+    cfg["augment"]["sd"]["epoch_steps"] = "mixed"
+    mixed = _cost(cfg, fig)
+    assert mixed["upper"]["training"] == pytest.approx(1.5 * real["upper"]["training"])
+    assert mixed["upper"]["validation"] == pytest.approx(real["upper"]["validation"])
+    cfg["augment"]["sd"]["ratio"] = 0.5
+    assert _cost(cfg, fig)["upper"]["training"] == pytest.approx(1.25 * real["upper"]["training"])
+
+
 def test_a_cut_off_json_is_read_and_says_so(tmp_path):
     fig = gpu_figures.load(_gpu_json(tmp_path / "cut.json", share=False, complete=False), "bf16")
     assert any("cut off (complete: false)" in a for a in fig.assumed)

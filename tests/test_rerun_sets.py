@@ -114,6 +114,7 @@ def test_sd_settings_rerun_gan_and_only_sd_runs(finished):
     assert planned(finished, "augment={sd: {clips_per_class: 5}}") == {
         "generate_clips": 1, "train_model": 4, **half}
     assert planned(finished, "augment={sd: {ratio: 0.5}}") == {"train_model": 4, **half}
+    assert planned(finished, "augment={sd: {epoch_steps: mixed}}") == {"train_model": 4, **half}
     # no run of this study uses da
     assert planned(finished, "augment={da: {rotation_deg: 3.0}}") == {}
 

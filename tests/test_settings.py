@@ -57,7 +57,8 @@ def test_train_slice_depends_on_the_run(config):
     ft = settings.train(config, wc(init="ft"))["train"]["pretrain"]
     assert set(ft) == {"checkpoint", "torchvision", "keep_head"}   # not the pool's epochs
     both = settings.train(config, wc(augment="da+sd", method="scn"))
-    assert set(both["augment"]) == {"da", "sd"} and both["augment"]["sd"] == {"ratio": 1.0}
+    assert set(both["augment"]) == {"da", "sd"} and both["augment"]["sd"] == {"epoch_steps": "real",
+                                                                     "ratio": 1.0}
     assert list(both["methods"]) == ["scn"]
     # a key added to a section later is covered without editing settings.py
     config["train"]["new_knob"] = 3

@@ -95,3 +95,55 @@ def test_curriculum_final_stage_is_not_cut_at_the_move(clips, min_epochs):
     # old loop: patience counted across the move, so with min_epochs 0 it stopped in the move's
     # epoch (final stage: 0 epochs) and with 3 one epoch later (final stage: 1 epoch)
     assert result.stopped_early and final_epochs == max(min_epochs, cfg.patience)
+
+
+def _synthetic(clips):
+    """GAN-like clips of every class (synthetic = 1), shaped like ``clips``."""
+    syn = toy_clipset(subjects=8, clips_per_class=2, frames=4, size=32, folds=4, seed=7,
+                      dataset="syn")
+    syn.index["synthetic"] = 1
+    return syn
+
+
+@pytest.mark.parametrize("ratio", [1.0, 0.5])
+def test_an_sd_arm_takes_the_no_sd_arms_steps_and_mixed_grows_them(clips, ratio):
+    """augment.sd.epoch_steps: real (default) keeps an SD run at the steps of its real
+    training clips, the none arm's budget, while every epoch still draws synthetic clips;
+    mixed takes (1 + ratio) x those steps (the budget before 2026-12)."""
+    none = build_run_data(clips, name="toy", fold=0, study_classes=TOY_CLASSES,
+                          val_fraction=0.2, seed=0)
+    sd = {rule: build_run_data(clips, name="toy", fold=0, study_classes=TOY_CLASSES,
+                               val_fraction=0.2, seed=0, synthetic=_synthetic(clips),
+                               synthetic_ratio=ratio, synthetic_steps=rule)
+          for rule in ("real", "mixed")}
+    n_real = len(none.train_labels)
+    n_mixed = len(sd["real"].train_labels)
+    assert n_mixed == n_real + sd["real"].notes["n_synthetic"] > n_real
+    assert sd["real"].epoch_clips == n_real and sd["mixed"].epoch_clips == n_mixed
+    want = -(-n_real // 8)
+    assert _steps("supervised", none, "train_set", epochs=1) == {0: want}
+    assert _steps("supervised", sd["real"], "train_set", epochs=2) == {0: want, 1: want}
+    assert _steps("supervised", sd["mixed"], "train_set", epochs=1) == {0: -(-n_mixed // 8)}
+    # the real rule's epochs draw from the mixed set: synthetic clips are trained on
+    seen = _drawn(sd["real"])
+    synthetic = set(range(n_real, n_mixed))
+    assert len(seen) == n_real and seen & synthetic and seen - synthetic
+    with pytest.raises(ValueError, match="epoch_steps 'half' unknown"):
+        build_run_data(clips, name="toy", fold=0, study_classes=TOY_CLASSES, val_fraction=0.2,
+                       seed=0, synthetic=_synthetic(clips), synthetic_steps="half")
+
+
+def _drawn(data):
+    """The training-clip positions one epoch of ``fit`` draws."""
+    method = _counting("supervised", {})
+    drawn = []
+    base_loss = method.loss
+
+    def loss(model, batch, ctx):
+        drawn.extend(batch["index"].tolist())
+        return base_loss(model, batch, ctx)
+
+    method.loss = loss
+    fit(_model(), method, data, LoopConfig(epochs=1, batch_size=8), device=torch.device("cpu"),
+        seed=0, log=lambda m: None)
+    return set(drawn)

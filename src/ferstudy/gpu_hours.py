@@ -3,7 +3,8 @@ expected figure (early stopping), from a gpu_check JSON (``ferstudy.gpu_figures`
 
 Per run (training set of N labelled clips, F folds, validation share v, SD ratio r)::
 
-    train clips/epoch  N (F-1)/F (1-v) (1 + r if sd)   at train clips/s x sharing
+    train clips/epoch  N (F-1)/F (1-v) (x (1 + r) for sd under augment.sd.epoch_steps mixed)
+                                                    at train clips/s x sharing
     val clips/epoch    N (F-1)/F v                      at infer clips/s x sharing
     test clips, once   N / F, and evaluate_cross: one fold of every study dataset
 
@@ -82,7 +83,8 @@ def gpu_hours(cfg: Mapping[str, Any], counts: Mapping[str, int], fig: GpuFigures
     cross = sum(clips[m][0] for m in {m for d in s["datasets"] for m in dataset_members(d)}) / folds
     keys = [RunKey.parse(r) for r in study_runs(s, official_split_datasets(cfg))]
     share = {a: fig.sharing(a, sharing, profile_k) for a in s["archs"]}
-    sd = float(cfg["augment"]["sd"]["ratio"])
+    sd = float(cfg["augment"]["sd"]["ratio"]) \
+        if cfg["augment"]["sd"].get("epoch_steps", "real") == "mixed" else 0.0
     run_startup = fig.startup(startup_path)
     upper = dict.fromkeys(("training", "validation", "evaluation", "pretraining", "train_gan",
                            "start-up"), 0.0)

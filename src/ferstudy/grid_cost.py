@@ -114,6 +114,7 @@ def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: 
                fraction: float | None, startup_path: str = "prewarmed") -> list[str]:
     """The GPU-hours block of ``plan --cost`` (raises GpuCheckRefused for a small/CPU JSON)."""
     from ferstudy import gpu_figures
+    from ferstudy.augment import AUGMENTS
     from ferstudy.gpu_hours import expected_fraction, gpu_hours
 
     fig = gpu_figures.load(gpu_check, cfg["train"]["amp"])
@@ -134,6 +135,12 @@ def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: 
     top = sorted(cost["epochs_by_arch"].items(), key=lambda kv: -kv[1])
     lines.append("  expected training + validation per arch: "
                  + ", ".join(f"{a} {h:,.1f}" for a, h in top))
+    sd = cfg["augment"]["sd"]
+    if any(AUGMENTS.get(a).synthetic for a in cfg["study"]["augments"]):
+        lines.append(f"  SD runs: augment.sd.epoch_steps {sd.get('epoch_steps', 'real')} ("
+                     + ("the real clips' steps per epoch, as the runs without SD"
+                        if sd.get("epoch_steps", "real") == "real" else
+                        f"(1 + ratio {sd['ratio']:g}) x the steps per epoch") + ")")
     lines.append(f"  sharing ({sharing}; profile gpu_slots={profile_k}):")
     lines += [f"    {', '.join(archs)}: {basis}" for basis, archs in by_basis.items()]
     ks = sorted({x.k for x in cost["sharing"].values()})

@@ -29,7 +29,7 @@ RUNTIME_KEYS = frozenset({
 })
 # augment.sd keys that only the sampling (generate_clips) or the mixing (train_model) read
 SD_SAMPLING_KEYS = frozenset({"clips_per_class"})
-SD_MIXING_KEYS = frozenset({"ratio"})
+SD_MIXING_KEYS = frozenset({"ratio", "epoch_steps"})
 # train.pretrain keys that choose the ft weights a train_model job loads (the rest: the pool)
 FT_SOURCE_KEYS = frozenset({"checkpoint", "torchvision", "keep_head"})
 # evaluate keys read only by the figure rules

@@ -47,6 +47,13 @@ class RunData:
     test_labels: np.ndarray
     protocol: ProtocolResult | None = None
     notes: dict = field(default_factory=dict)
+    budget_clips: int | None = None   # clips an epoch's draws count (loop.epoch_draws); None: all
+
+    @property
+    def epoch_clips(self) -> int:
+        """The training clips one epoch's budget counts: the real ones under
+        ``augment.sd.epoch_steps: real`` (synthetic clips compete for their draws), else all."""
+        return len(self.train_labels) if self.budget_clips is None else self.budget_clips
 
     @property
     def intensity(self) -> np.ndarray:
@@ -125,8 +132,10 @@ def _check_classes(name: str, fold: int, part: str, labels: np.ndarray,
 def build_run_data(clips: ClipSet, *, name: str, fold: int | None, study_classes: Sequence[str],
                    val_fraction: float, seed: int, protocol: str = "full",
                    synthetic: ClipSet | None = None, synthetic_ratio: float = 1.0,
-                   log=print) -> RunData:
-    """Split ``clips`` (one dataset or a merged set) for the run (``name`` is for messages)."""
+                   synthetic_steps: str = "real", log=print) -> RunData:
+    """Split ``clips`` (one dataset or a merged set) for the run (``name`` is for messages).
+    ``synthetic_steps`` (``augment.sd.epoch_steps``): ``real`` keeps an epoch's budget at the
+    real training clips (``RunData.budget_clips``), ``mixed`` counts the synthetic ones too."""
     classes = run_classes(clips, study_classes)
     keep = clips.index["label"].astype(str).isin(classes).to_numpy()
     clips = clips.subset(keep) if not keep.all() else clips
@@ -161,9 +170,15 @@ def build_run_data(clips: ClipSet, *, name: str, fold: int | None, study_classes
         clean = np.concatenate([clean, extra])
         mixed.index.loc[: len(train) - 1, "label"] = np.asarray(list(classes))[labels[tr]]
         notes["n_synthetic"] = len(extra)
+        if synthetic_steps not in ("real", "mixed"):
+            raise ValueError(f"augment.sd.epoch_steps {synthetic_steps!r} unknown; allowed: "
+                             f"real, mixed")
+        budget = len(train) if synthetic_steps == "real" else None
         train = mixed
+    else:
+        budget = None
     return RunData(classes, train, val, test, train_labels, clean, val_labels, labels[te],
-                   result, notes)
+                   result, notes, budget_clips=budget)
 
 
 def _protocol_labels(protocol: str, labels: np.ndarray, tr: np.ndarray, va: np.ndarray,

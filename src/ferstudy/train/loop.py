@@ -11,7 +11,10 @@ Equal budgets (``steps_per_epoch``, one rule for every method of a comparison): 
 ``train_set`` (default) every epoch draws as many labelled clips as the run's training set
 holds clips, labelled or not, the labelled pool cycled in fresh shuffles; so supervised,
 SCN, curriculum (whose pool grows by stage) and Ada-CM (whose unlabelled batches ride along
-1:1) all take ceil(N_train / batch_size) optimiser steps per epoch. ``pool`` draws each
+1:1) all take ceil(N_train / batch_size) optimiser steps per epoch. An SD run's N_train is its
+real training clips (``augment.sd.epoch_steps: real``, ``RunData.epoch_clips``): the synthetic
+clips compete for those draws, so SD and no-SD arms take the same steps (``mixed``: real +
+synthetic, (1 + ratio) x the steps, as before 2026-12). ``pool`` draws each
 method's own pool once (Ada-CM: max(labelled, unlabelled)), which gives a 5-labels-per-class
 supervised baseline a few steps per epoch against Ada-CM's dozens: kept only to reproduce
 earlier runs.
@@ -182,7 +185,7 @@ def fit(model: torch.nn.Module, method: Method, data: RunData, cfg: LoopConfig, 
         ctx = StepContext(epoch=epoch, device=device, optimizer=optimizer, generator=aug_gen,
                           augment=_view_fn(aug_gen), log=log)
         pool = np.intersect1d(method.train_indices(epoch, len(data.train_labels)), labelled)
-        n_draw = epoch_draws(cfg.steps_per_epoch, method, n_train=len(data.train_labels),
+        n_draw = epoch_draws(cfg.steps_per_epoch, method, n_train=data.epoch_clips,
                              n_pool=len(pool), n_unlabelled=len(unlabelled))
         sampler.set(cycled_order(pool, n_draw, order_gen))
         u_order = unlabelled[torch.randperm(len(unlabelled), generator=order_gen).numpy()] \
@@ -280,7 +283,9 @@ def epoch_draws(rule: str, method: Method, *, n_train: int, n_pool: int,
     if n_pool == 0:
         return 0
     if rule == "train_set":
-        return max(n_train, n_pool)
+        # the pool is a subset of the training clips, so this is n_train for every method;
+        # an SD run's n_train counts its real clips only, fewer than its pool of real+synthetic
+        return n_train
     if rule == "pool":
         return max(n_pool, n_unlabelled) if method.needs_unlabelled else n_pool
     raise ValueError(f"train.steps_per_epoch {rule!r} unknown; allowed: train_set, pool")

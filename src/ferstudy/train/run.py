@@ -88,6 +88,8 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
                           val_fraction=tcfg["val_fraction"], seed=spec.seed,
                           protocol=spec.protocol, synthetic=synthetic,
                           synthetic_ratio=config.get("augment", {}).get("sd", {}).get("ratio", 1.0),
+                          synthetic_steps=config.get("augment", {}).get("sd", {}).get(
+                              "epoch_steps", "real"),
                           log=log)
     clock.lap("data")
     log(f"run {str(spec)}: {len(data.train)} train ({data.notes.get('n_synthetic', 0)} "
