@@ -28,7 +28,8 @@ log = logging.getLogger("ferstudy.gan")
 
 # Config ``augment.sd`` (the schema repeats these defaults with descriptions).
 SD_DEFAULTS: dict[str, Any] = {
-    "generator": "reenact", "ratio": 1.0, "clips_per_class": 100, "iterations": 800, "batch": 16,
+    "generator": "reenact", "ratio": 1.0, "epoch_steps": "real", "clips_per_class": 100,
+    "iterations": 800, "batch": 16,
     "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.99,
     "latent_dim": 64, "width": 16, "size": 48, "frame_samples": 2,
     "diffaugment": "color,translation,cutout", "spectral_norm": True, "r1_gamma": 0.1,
