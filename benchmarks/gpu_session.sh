@@ -4,8 +4,11 @@
 # own limit so that a slow stage costs only itself (gpu_check writes its JSON per stage).
 #
 #   bash benchmarks/gpu_session.sh            # all stages, into $OUT (else results/benchmarks/session)
-#   bash benchmarks/gpu_session.sh check      # gpu_check + plan --cost only
+#   bash benchmarks/gpu_session.sh check plan # gpu_check + plan --cost only
 #   STAGE_S="check=400 grid=300" bash benchmarks/gpu_session.sh   # other limits
+#   CHECK_ARGS=... STARTUP_ARGS=... GRID_ARGS=... bash benchmarks/gpu_session.sh
+#       # appended to a stage's command (argparse: the last value wins); the slow test runs
+#       # the whole session on CPU this way (tests/test_gpu_session.py)
 #
 # Stages, in order:
 #   check    benchmarks/gpu_check.py at full size: every arch at bf16, the GAN, K = 1 and 4
@@ -67,17 +70,19 @@ for stage in "${stages[@]}"; do
     check)
         run_stage check "$py" benchmarks/gpu_check.py --amp bf16 --no-align \
             --share 1,4 --share-archs resnet3d vgg3d msanet --share-steps 100 \
-            --deterministic-cost --deterministic-archs resnet3d msanet --out "$figures" ;;
+            --deterministic-cost --deterministic-archs resnet3d msanet --out "$figures" \
+            ${CHECK_ARGS:-} ;;
     startup)
         run_stage startup "$py" benchmarks/startup_tax.py --device cuda --runs 3 \
-            --frames 16 --size 112 --json "$out/startup_tax.json" --into "$figures" ;;
+            --frames 16 --size 112 --json "$out/startup_tax.json" --into "$figures" \
+            ${STARTUP_ARGS:-} ;;
     plan)
         run_stage plan "$py" -m ferstudy.cli plan --config studies/pitfalls.yaml --cost \
             --gpu-check "$figures"
         cp "$out/plan.log" "$out/plan_cost.txt" ;;
     grid)
         run_stage grid "$py" benchmarks/gpu_grid.py --mps --worker --gpu-check "$figures" \
-            --out "$out/gpu_grid.json" ;;
+            --out "$out/gpu_grid.json" ${GRID_ARGS:-} ;;
     *)
         echo "unknown stage $stage (check, startup, plan, grid)" >&2; exit 2 ;;
     esac

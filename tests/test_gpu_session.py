@@ -95,3 +95,30 @@ def test_startup_tax_into_writes_the_paths_plan_cost_reads(tmp_path, monkeypatch
     assert fig.startup_s == blob["startup"]["process_to_first_step_s"]   # the rest untouched
     kept = json.loads(figures.read_text())
     assert kept["cases"] == blob["cases"] and "startup_tax.py" in kept["startup_paths"]["provenance"]
+
+
+@pytest.mark.slow
+def test_the_whole_session_runs_on_cpu_with_small_arguments(tmp_path):
+    """Every stage's command line, as the GPU session will run it, parses and runs here with
+    small CPU arguments appended: check writes a complete JSON, startup refuses --into a CPU
+    run (GPU start-up figures only), plan refuses the small CPU JSON (exit 2, naming it), and the
+    grid slice runs through a worker with spares (MPS absent: said)."""
+    env = dict(os.environ, OUT=str(tmp_path / "out"), PYTHON=sys.executable,
+               CHECK_ARGS="--device cpu --small --archs resnet3d --amp off --iters 1 --share 1 "
+                          "--share-archs resnet3d --share-steps 2 --deterministic-archs resnet3d "
+                          "--no-gan --threads 1",
+               STARTUP_ARGS="--device cpu --runs 1 --frames 4 --size 16",
+               GRID_ARGS="--small --device cpu --workdir " + str(tmp_path / "grid"))
+    proc = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_session.sh")],
+                          capture_output=True, text=True, env=env, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = tmp_path / "out"
+    logs = {s: (out / f"{s}.log").read_text() for s in ("check", "startup", "plan", "grid")}
+    check = json.loads((out / "gpu_check_h200.json").read_text())
+    assert check["complete"] is True and check["small"] and check["device"] == "cpu"
+    assert [e["k"] for e in check["share"]] == [1] and len(check["deterministic"]) == 2
+    assert "== check: exit 0" in logs["check"]
+    assert "--into" in logs["startup"] and "needs --device cuda" in logs["startup"]
+    assert "holds gpu_check --small figures" in logs["plan"] and "== plan: exit 2" in logs["plan"]
+    grid = json.loads((out / "gpu_grid.json").read_text())
+    assert grid["worker"] is True and grid["mps"] is False and "== grid: exit 0" in logs["grid"]
