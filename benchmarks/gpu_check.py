@@ -29,7 +29,7 @@ and per-process training clip/s, ``finished`` false where a case ran out of
 ``--share-timeout`` (the issue's eight resnet3d processes). The first single process's
 start-up is split into its parts (process start and imports, device, data, model, optimiser:
 the first one imports ``torch._dynamo``, first step). ``--deterministic-cost`` trains one
-fresh process per arch x amp with ``train.deterministic`` true (deterministic kernels, cuDNN
+fresh process per arch (``--deterministic-archs``, default those of ``--share``) x amp with ``train.deterministic`` true (deterministic kernels, cuDNN
 autotuning off) and false (autotuning on), configured as the workflow does. Both run ``_share_worker.py`` processes
 (``_share.py``): in-memory clips, as the cases; a real job also reads its clip store.
 
