@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import platform
 import shlex
 import socket
@@ -296,7 +297,9 @@ def main(argv: list[str] | None = None) -> dict:
         """Write what is measured so far: a run cut off by a time limit keeps its stages."""
         result.update(parts, wall_s=time.perf_counter() - started)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1))
+        part = args.out.with_name(args.out.name + ".part")
+        part.write_text(json.dumps(result, indent=1))
+        os.replace(part, args.out)   # never a half-written JSON, whenever the run is cut off
 
     for arch in args.archs:
         for amp in args.amp:

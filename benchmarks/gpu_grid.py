@@ -31,6 +31,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -170,6 +171,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp folder")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks" / "gpu_grid.json")
     args = parser.parse_args(argv)
+    # a time limit's SIGTERM unwinds (helpers' finally stops the worker and MPS it started)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for key, full, small in (("archs", ["resnet3d", "msanet"], ["resnet3d"]),
                              ("augments", ["none", "da"], ["none"]), ("seeds", [0, 1], [0])):
         if getattr(args, key) is None:

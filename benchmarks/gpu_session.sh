@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One prepared GPU session (issue #24): every figure `ferstudy plan --cost` needs, measured in
-# one call of at most 9.5 minutes (stage limits 300 + 80 + 40 + 150 s), each stage under its
-# own limit so that a slow stage costs only itself (gpu_check writes its JSON per stage).
+# one call of under 10 minutes (stage limits 280 + 100 + 30 + 120 s, 5 s each to die when
+# killed, plus the wheel install), each stage under its own limit so that a slow stage costs
+# only itself (gpu_check and startup_tax --into write their JSON per stage / mode).
 #
 #   bash benchmarks/gpu_session.sh            # all stages, into $OUT (else results/benchmarks/session)
 #   bash benchmarks/gpu_session.sh check plan # gpu_check + plan --cost only
@@ -32,7 +33,7 @@ stages=("$@")
 out=${OUT:-results/benchmarks/session}
 mkdir -p "$out"
 py=${PYTHON:-python3}
-declare -A limit=([check]=300 [startup]=80 [plan]=40 [grid]=150)
+declare -A limit=([check]=280 [startup]=100 [plan]=30 [grid]=120)
 for kv in ${STAGE_S:-}; do limit[${kv%%=*}]=${kv#*=}; done
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 
@@ -41,13 +42,6 @@ if compgen -G ".whl/*.whl" >/dev/null && ! "$py" -c "import snakemake" 2>/dev/nu
     "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target "$site" .whl/*.whl || exit 1
     export PYTHONPATH="$PYTHONPATH:$site" PATH="$site/bin:$PATH"
-fi
-if ! command -v ferstudy >/dev/null; then     # the workflow's shell rules call `ferstudy`
-    bin=${TMPDIR:-/tmp}/ferstudy-bin
-    mkdir -p "$bin"
-    printf '#!/bin/sh\nexec %s -m ferstudy.cli "$@"\n' "$(command -v "$py")" >"$bin/ferstudy"
-    chmod +x "$bin/ferstudy"
-    export PATH="$bin:$PATH"
 fi
 
 figures="$out/gpu_check_h200.json"
@@ -59,7 +53,7 @@ run_stage() {   # name, command...: under its limit, output to the screen and $o
     local name=$1; shift
     local t0=$SECONDS
     echo "== $name (limit ${limit[$name]} s): $*"
-    timeout --kill-after=10 "${limit[$name]}" "$@" 2>&1 | tee "$out/$name.log"
+    timeout --kill-after=5 "${limit[$name]}" "$@" 2>&1 | tee "$out/$name.log"
     local rc=${PIPESTATUS[0]}
     echo "== $name: exit $rc after $((SECONDS - t0)) s" | tee -a "$out/$name.log"
     return 0
@@ -74,7 +68,7 @@ for stage in "${stages[@]}"; do
             ${CHECK_ARGS:-} ;;
     startup)
         run_stage startup "$py" benchmarks/startup_tax.py --device cuda --runs 3 \
-            --frames 16 --size 112 --json "$out/startup_tax.json" --into "$figures" \
+            --frames 16 --size 112 --width 1.0 --json "$out/startup_tax.json" --into "$figures" \
             ${STARTUP_ARGS:-} ;;
     plan)
         run_stage plan "$py" -m ferstudy.cli plan --config studies/pitfalls.yaml --cost \

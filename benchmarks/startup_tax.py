@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import pickle
+import signal
 import statistics
 import subprocess
 import sys
@@ -165,6 +166,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--size", type=int, default=48)
+    parser.add_argument("--width", type=float, default=0.125,
+                        help="the nets' train.width (1.0: full size, what a study trains)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="the runs' train.device (auto: CUDA where torch sees a GPU)")
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES),
@@ -178,6 +181,8 @@ def main() -> None:
                         help="also time the runs as a grid through Snakemake")
     parser.add_argument("--cores", type=int, default=2, help="--snakemake: Snakemake --cores")
     args = parser.parse_args()
+    # a time limit's SIGTERM unwinds (the finally stops the worker this started)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.into and (args.device != "cuda" or not args.into.is_file()):
         parser.error(f"--into {args.into}: needs --device cuda (GPU start-up figures go into "
                      f"a GPU's JSON) and an existing gpu_check JSON there")
@@ -193,20 +198,22 @@ def main() -> None:
             for seed in range(args.runs):
                 kwargs = train_job(results, scratch / mode / f"seed{seed}", arch=args.arch,
                                    seed=seed, epochs=args.epochs, threads=args.threads,
-                                   device=args.device)
+                                   width=args.width, device=args.device)
                 jobs.append(scratch / f"{mode}-{seed}.pkl")
                 jobs[-1].write_bytes(pickle.dumps(kwargs))
             if MODES[mode] is None:
                 rows[mode] = run_mode(mode, jobs, scratch, socket)
-                continue
-            t0 = time.time()
-            worker.start(socket, spares=MODES[mode])
-            started[mode] = time.time() - t0
-            try:
-                rows[mode] = run_mode(mode, jobs, scratch, socket)
-            finally:
-                worker.stop(socket)
-            same[mode] = identical(scratch, mode, args.runs)
+            else:
+                t0 = time.time()
+                worker.start(socket, spares=MODES[mode])
+                started[mode] = time.time() - t0
+                try:
+                    rows[mode] = run_mode(mode, jobs, scratch, socket)
+                finally:
+                    worker.stop(socket)
+                same[mode] = identical(scratch, mode, args.runs)
+            if args.into:   # after each mode: a run cut off by a time limit keeps what it has
+                add_paths(args.into, summary(rows, started, same, args), args)
         if args.snakemake:
             grid = {w: grid_wall(scratch / f"grid-{w}", args, w) for w in (False, True)}
 
@@ -239,7 +246,6 @@ def main() -> None:
         args.json.write_text(json.dumps(summary(rows, started, same, args), indent=1) + "\n")
         print(f"wrote {args.json}")
     if args.into:
-        add_paths(args.into, summary(rows, started, same, args), args)
         print(f"added startup_paths to {args.into}")
     if not all(same.values()):
         sys.exit("outputs differ between modes: " + ", ".join(m for m, ok in same.items() if not ok))
@@ -274,7 +280,8 @@ def add_paths(path: Path, medians: dict, args) -> None:
         "device": f"cuda:{torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu",
         "provenance": f"{platform.node()} {time.strftime('%Y-%m-%d %H:%M')}: python "
                       f"benchmarks/startup_tax.py {' '.join(sys.argv[1:])}",
-        "arch": args.arch, "frames": args.frames, "size": args.size, "runs": args.runs,
+        "arch": args.arch, "frames": args.frames, "size": args.size, "width": args.width,
+        "runs": args.runs,
         "paths": {INTO_PATHS[m]: v["total_s"] for m, v in medians.items()},
         "outputs_identical": {INTO_PATHS[m]: v["outputs_identical"] for m, v in medians.items()}}
     path.write_text(json.dumps(blob, indent=1))

@@ -87,7 +87,8 @@ def test_startup_tax_into_writes_the_paths_plan_cost_reads(tmp_path, monkeypatch
     figures.write_text(json.dumps(blob))
     medians = {m: {"total_s": t, "outputs_identical": True}
                for m, t in (("in-process", 9.0), ("worker-cold", 3.5), ("worker-prewarmed", 0.7))}
-    args = type("Args", (), {"arch": "resnet3d", "frames": 16, "size": 112, "runs": 3})
+    args = type("Args", (), {"arch": "resnet3d", "frames": 16, "size": 112, "width": 1.0,
+                             "runs": 3})
     startup_tax.add_paths(figures, medians, args)
     fig = gpu_figures.load(figures, "bf16")
     assert fig.startup_paths == {"in_process": 9.0, "worker": 3.5, "prewarmed": 0.7}

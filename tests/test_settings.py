@@ -1,6 +1,7 @@
 """ferstudy.settings: each rule's params slice holds what shapes its outputs, canonically."""
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -60,6 +61,10 @@ def test_train_slice_depends_on_the_run(config):
     assert set(both["augment"]) == {"da", "sd"} and both["augment"]["sd"] == {"epoch_steps": "real",
                                                                      "ratio": 1.0}
     assert list(both["methods"]) == ["scn"]
+    # epoch_steps: mixed is what SD runs did before the key existed: their slice of then
+    legacy = copy.deepcopy(config)
+    legacy["augment"]["sd"]["epoch_steps"] = "mixed"
+    assert settings.train(legacy, wc(augment="sd"))["augment"]["sd"] == {"ratio": 1.0}
     # a key added to a section later is covered without editing settings.py
     config["train"]["new_knob"] = 3
     assert settings.train(config, wc())["train"]["new_knob"] == 3

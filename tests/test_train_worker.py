@@ -340,6 +340,40 @@ def test_a_killed_worker_fails_its_running_job(tmp_path):
     assert not (tmp_path / "run" / "model.pt").exists()
 
 
+def test_a_job_whose_spare_is_killed_fails_at_once(tmp_path):
+    """The process training a job (a pre-warmed spare) is SIGKILLed (OOM killer, segfault,
+    CUDA abort): the job fails with 'lost the job' instead of waiting for ever. The spare
+    forked to replace it must not hold the job's connection open (it did once: it was forked
+    while the worker still had the connection)."""
+    path = str(tmp_path / "w.sock")
+    results = toy_results(tmp_path)
+    worker.start(path, spares=1)
+    log, lines = job_logger()
+    outcome = []
+
+    def job():
+        try:
+            wc.run_job("train", train_job(results, tmp_path / "run", epochs=500), log, path=path)
+        except wc.WorkerJobError as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=job)
+    try:
+        spare = ready_spares(path)[0]
+        thread.start()
+        assert wait_for(lambda: any(line.startswith("start-up: ") for line in lines.lines), 120)
+        assert lines.child() == spare
+        ready_spares(path)                   # replaced while the job trains
+        os.kill(spare, signal.SIGKILL)
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the job waits for ever after its process was killed"
+    finally:
+        logging.getLogger().removeHandler(lines)
+        worker.stop(path)
+    assert outcome and "lost the job" in str(outcome[0])
+    assert not (tmp_path / "run" / "model.pt").exists()
+
+
 CLIENT = """
 import logging, sys
 sys.path.insert(0, {tests!r})

@@ -73,8 +73,9 @@ class GpuFigures:
 
     def train_clips_s(self, arch: str) -> float:
         if arch not in self.train:
-            raise ValueError(f"{self.path} has no {self.amp} figure for arch {arch!r}: run "
-                             f"`python benchmarks/gpu_check.py --archs {arch}` on the GPU")
+            raise ValueError(f"{self.path} has no {self.amp} figure for arch {arch!r} (measured: "
+                             f"{', '.join(sorted(self.train)) or 'none'}): run `python "
+                             f"benchmarks/gpu_check.py --archs {arch}` on the GPU")
         return self.train[arch]
 
     def infer_clips_s(self, arch: str) -> float:
@@ -135,7 +136,8 @@ def load(path: str | Path, amp: str) -> GpuFigures:
     assumed = []
     if blob.get("complete") is False:
         assumed.append("the gpu_check run that wrote this JSON was cut off (complete: false): "
-                       "its missing stages are assumed as listed here")
+                       "the stages it lacks are assumed as listed here (an arch it did not "
+                       "reach has no figure: the plan then stops and names it)")
     if any(not c.get("infer_clips_s") for c in cases):
         assumed.append(f"inference clips/s = {ASSUMED['infer_over_train']:g} x training "
                        f"(not in the JSON)")

@@ -30,6 +30,9 @@ RUNTIME_KEYS = frozenset({
 # augment.sd keys that only the sampling (generate_clips) or the mixing (train_model) read
 SD_SAMPLING_KEYS = frozenset({"clips_per_class"})
 SD_MIXING_KEYS = frozenset({"ratio", "epoch_steps"})
+# augment.sd values that reproduce what runs did before the key existed: left out of the slice,
+# so those runs keep their settings (and nothing reruns) when a config asks for them
+SD_LEGACY = {"epoch_steps": "mixed"}
 # train.pretrain keys that choose the ft weights a train_model job loads (the rest: the pool)
 FT_SOURCE_KEYS = frozenset({"checkpoint", "torchvision", "keep_head"})
 # evaluate keys read only by the figure rules
@@ -169,7 +172,9 @@ def train(config: Mapping[str, Any], wildcards: Mapping[str, Any]) -> dict[str, 
     if augment.affine:
         aug["da"] = shaping(config["augment"]["da"])
     if augment.synthetic:
-        aug["sd"] = {k: config["augment"]["sd"][k] for k in sorted(SD_MIXING_KEYS)}
+        sd = config["augment"]["sd"]
+        aug["sd"] = {k: sd[k] for k in sorted(SD_MIXING_KEYS)
+                     if k not in SD_LEGACY or sd[k] != SD_LEGACY[k]}
     if aug:
         out["augment"] = aug
     if still_images(config, wildcards["dataset"]):

@@ -218,7 +218,9 @@ class _Server:
         spare, why = self.spares.take(message)
         if spare is not None and self.spares.hand_over(spare, conn, message):
             pid, self.prewarmed, how = spare.pid, self.prewarmed + 1, "pre-warmed spare"
-            self.spares.fill()   # the replacement warms up while the job trains
+            # no fill() here: a spare forked now would inherit this job's connection and keep
+            # it open after the job's process died, and the job would wait for ever; the loop
+            # forks the replacement as soon as the connection is closed (serve's next turn)
         else:
             try:
                 pid = os.fork()

@@ -42,6 +42,7 @@ MAX_FAILURES = 3
 HAND_OVER_TIMEOUT_S = 10.0
 # read when the CUDA driver/runtime, cuBLAS(Lt), cuDNN or torch's CUDA allocator initialise
 CUDA_ENV_PREFIXES = ("CUDA_", "NVIDIA_", "CUBLAS", "CUDNN_", "PYTORCH_CUDA_", "PYTORCH_NO_CUDA",
+                     "PYTORCH_ALLOC_CONF",   # torch >= 2.9's name of PYTORCH_CUDA_ALLOC_CONF
                      "PYTORCH_NVML_", "TORCH_CUDNN_", "TORCH_CUBLAS", "TORCH_BLAS_",
                      "TORCH_ALLOW_TF32_", "DISABLE_ADDMM_CUDA_LT")
 
