@@ -309,11 +309,10 @@ def test_stale_socket_trains_in_process_and_start_replaces_it(tmp_path):
     assert worker.stop(path).startswith("no train-worker")
 
 
-def test_a_killed_worker_fails_its_running_job(tmp_path):
-    path = str(tmp_path / "w.sock")
+def long_job(path: str, tmp_path: Path) -> tuple[threading.Thread, Lines, list]:
+    """A 500-epoch job through the worker at ``path`` in a thread (not started): the thread,
+    the job's log lines and where its WorkerJobError lands."""
     results = toy_results(tmp_path)
-    worker.start(path)
-    pid = wc.request(path, "ping")["pid"]
     log, lines = job_logger()
     outcome = []
 
@@ -323,7 +322,14 @@ def test_a_killed_worker_fails_its_running_job(tmp_path):
         except wc.WorkerJobError as err:
             outcome.append(err)
 
-    thread = threading.Thread(target=job)
+    return threading.Thread(target=job), lines, outcome
+
+
+def test_a_killed_worker_fails_its_running_job(tmp_path):
+    path = str(tmp_path / "w.sock")
+    worker.start(path)
+    pid = wc.request(path, "ping")["pid"]
+    thread, lines, outcome = long_job(path, tmp_path)
     try:
         thread.start()
         assert wait_for(lambda: any(line.startswith("start-up: ") for line in lines.lines), 120)
@@ -346,18 +352,8 @@ def test_a_job_whose_spare_is_killed_fails_at_once(tmp_path):
     forked to replace it must not hold the job's connection open (it did once: it was forked
     while the worker still had the connection)."""
     path = str(tmp_path / "w.sock")
-    results = toy_results(tmp_path)
     worker.start(path, spares=1)
-    log, lines = job_logger()
-    outcome = []
-
-    def job():
-        try:
-            wc.run_job("train", train_job(results, tmp_path / "run", epochs=500), log, path=path)
-        except wc.WorkerJobError as err:
-            outcome.append(err)
-
-    thread = threading.Thread(target=job)
+    thread, lines, outcome = long_job(path, tmp_path)
     try:
         spare = ready_spares(path)[0]
         thread.start()

@@ -137,9 +137,10 @@ def cost_lines(cfg: Mapping[str, Any], counts: Mapping[str, int], *, gpu_check: 
                  + ", ".join(f"{a} {h:,.1f}" for a, h in top))
     sd = cfg["augment"]["sd"]
     if any(AUGMENTS.get(a).synthetic for a in cfg["study"]["augments"]):
-        lines.append(f"  SD runs: augment.sd.epoch_steps {sd.get('epoch_steps', 'real')} ("
+        steps = sd.get("epoch_steps", "real")
+        lines.append(f"  SD runs: augment.sd.epoch_steps {steps} ("
                      + ("the real clips' steps per epoch, as the runs without SD"
-                        if sd.get("epoch_steps", "real") == "real" else
+                        if steps == "real" else
                         f"(1 + ratio {sd['ratio']:g}) x the steps per epoch") + ")")
     lines.append(f"  sharing ({sharing}; profile gpu_slots={profile_k}):")
     lines += [f"    {', '.join(archs)}: {basis}" for basis, archs in by_basis.items()]

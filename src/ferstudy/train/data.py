@@ -158,6 +158,7 @@ def build_run_data(clips: ClipSet, *, name: str, fold: int | None, study_classes
              "n_labelled": int(result.labelled_mask.sum()), **notes}
     if result.shortfall:
         log(f"protocol {protocol}: classes short of labels {result.shortfall}")
+    budget = None                     # every training clip counts, unless SD mixing says not
     if synthetic is not None:
         from ferstudy.augment.mixing import mix_synthetic
 
@@ -175,8 +176,6 @@ def build_run_data(clips: ClipSet, *, name: str, fold: int | None, study_classes
                              f"real, mixed")
         budget = len(train) if synthetic_steps == "real" else None
         train = mixed
-    else:
-        budget = None
     return RunData(classes, train, val, test, train_labels, clean, val_labels, labels[te],
                    result, notes, budget_clips=budget)
 

@@ -83,14 +83,13 @@ def train_run(spec: RunKey, config: dict, out_dir: str | Path, *, clips, synthet
     if device.type == "cuda":
         torch.cuda.init()   # CUDA's start-up belongs to `device`, not to the first step
     clock.lap("device")
+    sd = config.get("augment", {}).get("sd", {})
     data = build_run_data(clips, name=spec.dataset, fold=spec.fold,
                           study_classes=config["study"]["classes"],
                           val_fraction=tcfg["val_fraction"], seed=spec.seed,
                           protocol=spec.protocol, synthetic=synthetic,
-                          synthetic_ratio=config.get("augment", {}).get("sd", {}).get("ratio", 1.0),
-                          synthetic_steps=config.get("augment", {}).get("sd", {}).get(
-                              "epoch_steps", "real"),
-                          log=log)
+                          synthetic_ratio=sd.get("ratio", 1.0),
+                          synthetic_steps=sd.get("epoch_steps", "real"), log=log)
     clock.lap("data")
     log(f"run {str(spec)}: {len(data.train)} train ({data.notes.get('n_synthetic', 0)} "
         f"synthetic), {len(data.val)} val, {len(data.test)} test clips; classes "
